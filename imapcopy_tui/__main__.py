@@ -1,0 +1,5 @@
+"""Allow ``python -m imapcopy_tui``."""
+
+from imapcopy_tui.cli import main
+
+raise SystemExit(main())

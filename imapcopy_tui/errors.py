@@ -1,0 +1,100 @@
+"""One exception hierarchy for the whole tool.
+
+Every error a user can meet is one of these types.  The engine translates socket, SSL and
+IMAP library errors into them (and nowhere else does), so the UI and the command line only
+ever show ``str(error)``: one line, in the user's terms, naming the account and server.
+"""
+
+from __future__ import annotations
+
+
+class ImapCopyError(Exception):
+    """Base of every error this tool raises on purpose."""
+
+
+class ConfigError(ImapCopyError):
+    """A settings or presets file is malformed; the message names the file and key."""
+
+
+class UsageError(ImapCopyError):
+    """The user asked for something contradictory or incomplete."""
+
+
+# --- connecting -------------------------------------------------------------------------
+
+
+class ConnectError(ImapCopyError):
+    """Could not reach or talk to an IMAP server.
+
+    ``transient`` says whether trying again later may help (a timeout or a dropped
+    connection) as opposed to a setting that must be corrected first.
+    """
+
+    transient: bool = False
+
+
+class DnsError(ConnectError):
+    """The server name does not resolve."""
+
+
+class ConnectionRefusedError_(ConnectError):
+    """Nothing listens on that port."""
+
+
+class TimeoutError_(ConnectError):
+    """The server did not answer in time."""
+
+    transient = True
+
+
+class ConnectionLostError(ConnectError):
+    """An established connection was cut."""
+
+    transient = True
+
+
+class TlsError(ConnectError):
+    """The TLS handshake failed for a reason other than those below."""
+
+
+class CertificateUntrustedError(TlsError):
+    """The server's certificate is not signed by a trusted authority."""
+
+
+class CertificateHostnameError(TlsError):
+    """The certificate is valid but for another host name."""
+
+
+class NotTlsError(TlsError):
+    """TLS was asked for but the port speaks plain text."""
+
+
+class StartTlsUnavailableError(TlsError):
+    """STARTTLS was asked for but the server does not offer it."""
+
+
+class NotImapError(ConnectError):
+    """Something answered on that port, but not an IMAP server."""
+
+
+class AuthError(ImapCopyError):
+    """The server refused the login and password."""
+
+
+class ServerError(ImapCopyError):
+    """The server answered NO or BAD to a command we needed."""
+
+
+# --- jobs -------------------------------------------------------------------------------
+
+
+class JobExistsError(ImapCopyError):
+    """A job for this source account is already queued or running."""
+
+
+class JobNotFoundError(ImapCopyError):
+    """No job matches the lookup."""
+
+
+class CancelledError_(ImapCopyError):
+    """The copy was cancelled by the user."""
