@@ -37,11 +37,11 @@ class DnsError(ConnectError):
     """The server name does not resolve."""
 
 
-class ConnectionRefusedError_(ConnectError):
+class PortClosedError(ConnectError):
     """Nothing listens on that port."""
 
 
-class TimeoutError_(ConnectError):
+class ServerTimeoutError(ConnectError):
     """The server did not answer in time."""
 
     transient = True
@@ -96,5 +96,5 @@ class JobNotFoundError(ImapCopyError):
     """No job matches the lookup."""
 
 
-class CancelledError_(ImapCopyError):
+class CopyCancelled(ImapCopyError):
     """The copy was cancelled by the user."""
