@@ -1,0 +1,448 @@
+"""The copier: every source folder into the destination, message by message, resumably.
+
+For each folder, in order:
+
+1. create it on the destination if missing (and subscribe it), even when empty;
+2. EXAMINE the source (read-only), SELECT the destination;
+3. skip the source UIDs the ledger already knows (same UIDVALIDITY on both sides);
+4. for the others, compare fingerprints (see :mod:`identity`) with the destination's
+   messages, as a multiset, so mail already there is not copied twice;
+5. fetch the rest with ``BODY.PEEK[]`` in UID order and APPEND each with its flags,
+   keywords and INTERNALDATE, recording it in the ledger.
+
+Errors follow a severity ladder: a refused message is recorded and the copy goes on; a
+folder that cannot be created or opened is recorded and the next one starts; a lost
+connection is reopened with back-off a bounded number of times and the folder resumes; a
+login failure ends the job at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from fnmatch import fnmatchcase
+from typing import Any
+
+from imapcopy_tui.engine.account import Account
+from imapcopy_tui.engine.folders import INBOX, Folder, Namespace, plan_folders
+from imapcopy_tui.engine.identity import fingerprint
+from imapcopy_tui.engine.ledger import Ledger, LedgerEntry, LedgerScope
+from imapcopy_tui.engine.progress import (
+    CopyIssue,
+    CopyListener,
+    CopyResult,
+    FolderCounts,
+    MessageOutcome,
+    Severity,
+)
+from imapcopy_tui.engine.report import build_report
+from imapcopy_tui.engine.session import FolderState, ImapSession, Timeouts, open_session
+from imapcopy_tui.errors import ConnectError, CopyCancelled, ServerError
+
+_META_ITEMS = ("FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]")
+_IDENTITY_ITEMS = ("RFC822.SIZE", "BODY.PEEK[HEADER]")
+_RECENT = "\\recent"
+
+Connector = Callable[..., ImapSession]
+
+
+@dataclass(frozen=True)
+class CopyOptions:
+    """How to copy.  The defaults are what an admin wants without thinking about it."""
+
+    dry_run: bool = False
+    send_report: bool = True
+    include: tuple[str, ...] = ()  # glob patterns on folder names ("Archive/*")
+    exclude: tuple[str, ...] = ()
+    max_reconnects: int = 5
+    backoff_seconds: float = 2.0  # first wait after a lost connection; doubles each time
+    max_backoff_seconds: float = 60.0
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    fetch_batch_bytes: int = 16 * 1024 * 1024
+    fetch_batch_count: int = 200
+    scan_batch_count: int = 1000
+
+    def wants(self, folder: Folder) -> bool:
+        """Whether the include/exclude patterns select this folder."""
+        name = folder.display_name
+        if self.include and not any(fnmatchcase(name, p) for p in self.include):
+            return False
+        return not any(fnmatchcase(name, p) for p in self.exclude)
+
+
+@dataclass
+class _Message:
+    uid: int
+    size: int
+    flags: tuple[str, ...]
+    internal_date: datetime | None
+    fingerprint: str
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Copier:
+    """Copies one account into another.  One instance runs one job, from one thread."""
+
+    def __init__(
+        self,
+        source: Account,
+        destination: Account,
+        ledger: Ledger,
+        listener: CopyListener | None = None,
+        options: CopyOptions | None = None,
+        cancel: threading.Event | None = None,
+        connect: Connector = open_session,
+    ) -> None:
+        self.source = replace(source, role="source")
+        self.destination = replace(destination, role="destination")
+        self.ledger = ledger
+        self.listener = listener or CopyListener()
+        self.options = options or CopyOptions()
+        self.cancel = cancel or threading.Event()
+        self._connect = connect
+        self.result = CopyResult(dry_run=self.options.dry_run)
+
+    # --- the job -------------------------------------------------------------------
+
+    def run(self) -> CopyResult:
+        """Copy everything; return what happened.
+
+        Raises ``AuthError`` or a ``ConnectError`` when the job cannot go on, and
+        ``CopyCancelled`` when the cancel event was set.
+        """
+        sessions: tuple[ImapSession, ImapSession] | None = None
+        plan: list[tuple[Folder, FolderCounts]] | None = None
+        destination_folders: set[str] = set()
+        failures = 0
+        processed_at_last_failure = -1
+        try:
+            while True:
+                try:
+                    if sessions is None:
+                        sessions = self._open_both()
+                    src, dst = sessions
+                    if plan is None:
+                        plan, destination_folders = self._plan(src, dst)
+                    while plan:
+                        self._check_cancel()
+                        folder, counts = plan[0]
+                        self._copy_folder(src, dst, folder, counts, destination_folders)
+                        plan.pop(0)
+                    break
+                except ConnectError as exc:
+                    # A setting that is wrong fails at once; a connection that worked and
+                    # then broke (or a server restarting) is worth another try.
+                    if not (exc.transient or plan is not None):
+                        raise
+                    if sessions is not None:
+                        for session in sessions:
+                            session.close()
+                        sessions = None
+                    processed = self.result.total("processed")
+                    failures = 1 if processed > processed_at_last_failure else failures + 1
+                    processed_at_last_failure = processed
+                    if failures > self.options.max_reconnects:
+                        raise
+                    delay = min(
+                        self.options.backoff_seconds * 2 ** (failures - 1),
+                        self.options.max_backoff_seconds,
+                    )
+                    self.listener.reconnecting(failures, delay, str(exc))
+                    if self.cancel.wait(delay):
+                        raise CopyCancelled("the copy was stopped") from exc
+            if self.options.send_report and not self.options.dry_run and sessions:
+                self._append_report(sessions[1])
+        finally:
+            if sessions is not None:
+                for session in sessions:
+                    session.close()
+        self.result.finished_at = datetime.now(self.result.started_at.tzinfo)
+        return self.result
+
+    def _open_both(self) -> tuple[ImapSession, ImapSession]:
+        timeouts = self.options.timeouts
+        src = self._connect(self.source, timeouts=timeouts)
+        try:
+            dst = self._connect(self.destination, timeouts=timeouts)
+        except BaseException:
+            src.close()
+            raise
+        return src, dst
+
+    def _check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise CopyCancelled("the copy was stopped")
+
+    def _issue(self, issue: CopyIssue) -> None:
+        self.result.issues.append(issue)
+        self.listener.issue(issue)
+
+    # --- planning ------------------------------------------------------------------
+
+    def _plan(
+        self, src: ImapSession, dst: ImapSession
+    ) -> tuple[list[tuple[Folder, FolderCounts]], set[str]]:
+        source_raw = src.list_folders()
+        destination_raw = dst.list_folders()
+        source_ns = Namespace.discover(src, source_raw)
+        destination_ns = Namespace.discover(dst, destination_raw)
+        existing = {INBOX if f.name.upper() == INBOX else f.name for f in destination_raw}
+        folders = [
+            f for f in plan_folders(source_raw, source_ns, destination_ns) if self.options.wants(f)
+        ]
+        plan: list[tuple[Folder, FolderCounts]] = []
+        for folder in folders:
+            counts = FolderCounts(
+                display_name=folder.display_name, destination_name=folder.destination_name
+            )
+            if folder.selectable:
+                try:
+                    counts.total = src.message_count(folder.source_name)
+                except ServerError:
+                    pass  # reported when the folder itself is opened
+            plan.append((folder, counts))
+        self.result.folders = [c for _, c in plan]
+        self.listener.plan_ready([f for f, _ in plan], self.result.folders)
+        return plan, existing
+
+    # --- one folder ----------------------------------------------------------------
+
+    def _fail_folder(self, counts: FolderCounts, message: str) -> None:
+        counts.error = message
+        counts.done = True
+        self._issue(CopyIssue(message=message, folder=counts.display_name))
+        self.listener.folder_done(counts)
+
+    def _copy_folder(
+        self,
+        src: ImapSession,
+        dst: ImapSession,
+        folder: Folder,
+        counts: FolderCounts,
+        destination_folders: set[str],
+    ) -> None:
+        counts.copied = counts.present = counts.failed = counts.bytes_copied = 0
+        counts.error = None
+        destination_name = folder.destination_name
+        exists_on_destination = destination_name in destination_folders
+        if not exists_on_destination and not self.options.dry_run:
+            try:
+                dst.create_folder(destination_name)
+            except ServerError as exc:
+                self._fail_folder(counts, f"cannot create {destination_name!r}: {exc}")
+                return
+            destination_folders.add(destination_name)
+            exists_on_destination = True
+            counts.created = True
+            try:
+                dst.subscribe(destination_name)
+            except ServerError as exc:
+                self._issue(
+                    CopyIssue(
+                        f"created but not subscribed: {exc}",
+                        folder=counts.display_name,
+                        severity=Severity.WARNING,
+                    )
+                )
+        elif not exists_on_destination:
+            counts.created = True  # a dry run says what it would create
+
+        if not folder.selectable:
+            counts.done = True
+            self.listener.folder_done(counts)
+            return
+        try:
+            source_state = src.examine(folder.source_name)
+            uids = src.all_uids()
+        except ServerError as exc:
+            self._fail_folder(counts, f"cannot open the source folder: {exc}")
+            return
+        destination_state: FolderState | None = None
+        if exists_on_destination:
+            try:
+                # SELECT, not EXAMINE: only a writable open reports PERMANENTFLAGS.
+                open_destination = dst.examine if self.options.dry_run else dst.select
+                destination_state = open_destination(destination_name)
+            except ServerError as exc:
+                self._fail_folder(counts, f"cannot open the destination folder: {exc}")
+                return
+
+        counts.total = len(uids)
+        scope = LedgerScope(
+            source_account=self.source.key,
+            source_folder=folder.source_name,
+            source_uidvalidity=source_state.uidvalidity,
+            destination_account=self.destination.key,
+            destination_folder=destination_name,
+            destination_uidvalidity=destination_state.uidvalidity if destination_state else 0,
+        )
+        known = self.ledger.entries(scope) if destination_state else {}
+        skipped = [known[u] for u in uids if u in known]
+        for entry in skipped:
+            if entry.copied_by_this_job:
+                counts.copied += 1
+                counts.bytes_copied += entry.size
+            else:
+                counts.present += 1
+        self.listener.folder_started(counts)
+
+        todo = [u for u in uids if u not in known]
+        messages = self._scan(src, todo)
+        counts.total -= len(todo) - len(messages)  # expunged meanwhile
+        available: Counter[str] = Counter()
+        if messages and destination_state and destination_state.exists:
+            available = self._destination_fingerprints(dst)
+            available.subtract(Counter(e.fingerprint for e in skipped))
+        to_copy: list[_Message] = []
+        found: list[LedgerEntry] = []
+        for message in messages:
+            if available[message.fingerprint] > 0:
+                available[message.fingerprint] -= 1
+                found.append(LedgerEntry(message.uid, message.fingerprint, message.size, False))
+                counts.present += 1
+                self.listener.message_done(counts, message.uid, MessageOutcome.PRESENT, message.size)
+            else:
+                to_copy.append(message)
+        if found and not self.options.dry_run:
+            self.ledger.record(scope, found)
+
+        if self.options.dry_run:
+            counts.copied += len(to_copy)
+            counts.bytes_copied += sum(m.size for m in to_copy)
+        else:
+            assert destination_state is not None
+            self._transfer(src, dst, destination_name, destination_state, to_copy, counts, scope)
+        counts.done = True
+        self.listener.folder_done(counts)
+
+    def _scan(self, src: ImapSession, uids: Sequence[int]) -> list[_Message]:
+        """Flags, date, size and identity of source messages, in UID order."""
+        messages: list[_Message] = []
+        for chunk in _chunks(uids, self.options.scan_batch_count):
+            self._check_cancel()
+            fetched = src.fetch(chunk, _META_ITEMS)
+            for uid in chunk:
+                data = fetched.get(uid)
+                if data is None:
+                    continue
+                header = data.get(b"BODY[HEADER]") or b""
+                size = int(data.get(b"RFC822.SIZE", 0))
+                messages.append(
+                    _Message(
+                        uid=uid,
+                        size=size,
+                        flags=tuple(
+                            _text(f) for f in data.get(b"FLAGS", ()) if _text(f).lower() != _RECENT
+                        ),
+                        internal_date=data.get(b"INTERNALDATE"),
+                        fingerprint=fingerprint(header, size),
+                    )
+                )
+        return messages
+
+    def _destination_fingerprints(self, dst: ImapSession) -> Counter[str]:
+        """How many messages of each identity the selected destination folder holds."""
+        found: Counter[str] = Counter()
+        for chunk in _chunks(dst.all_uids(), self.options.scan_batch_count):
+            self._check_cancel()
+            for data in dst.fetch(chunk, _IDENTITY_ITEMS).values():
+                size = int(data.get(b"RFC822.SIZE", 0))
+                found[fingerprint(data.get(b"BODY[HEADER]") or b"", size)] += 1
+        return found
+
+    def _batches(self, messages: Sequence[_Message]) -> Iterator[list[_Message]]:
+        batch: list[_Message] = []
+        batch_bytes = 0
+        for message in messages:
+            if batch and (
+                len(batch) >= self.options.fetch_batch_count
+                or batch_bytes + message.size > self.options.fetch_batch_bytes
+            ):
+                yield batch
+                batch, batch_bytes = [], 0
+            batch.append(message)
+            batch_bytes += message.size
+        if batch:
+            yield batch
+
+    def _transfer(
+        self,
+        src: ImapSession,
+        dst: ImapSession,
+        destination_name: str,
+        destination_state: FolderState,
+        messages: Sequence[_Message],
+        counts: FolderCounts,
+        scope: LedgerScope,
+    ) -> None:
+        dropped_keywords: set[str] = set()
+        for batch in self._batches(messages):
+            self._check_cancel()
+            bodies = src.fetch([m.uid for m in batch], ("BODY.PEEK[]",))
+            landed: list[LedgerEntry] = []
+            try:
+                for message in batch:
+                    self._check_cancel()
+                    body = bodies.get(message.uid, {}).get(b"BODY[]")
+                    if body is None:  # expunged on the source since the scan
+                        counts.total -= 1
+                        continue
+                    flags = [
+                        f
+                        for f in message.flags
+                        if f.startswith("\\") or destination_state.accepts_keyword(f)
+                    ]
+                    dropped_keywords.update(set(message.flags) - set(flags))
+                    try:
+                        dst.append(destination_name, body, flags, message.internal_date)
+                    except ServerError as exc:
+                        counts.failed += 1
+                        self._issue(
+                            CopyIssue(str(exc), folder=counts.display_name, uid=message.uid)
+                        )
+                        self.listener.message_done(
+                            counts, message.uid, MessageOutcome.FAILED, message.size
+                        )
+                        continue
+                    landed.append(LedgerEntry(message.uid, message.fingerprint, message.size, True))
+                    counts.copied += 1
+                    counts.bytes_copied += message.size
+                    self.listener.message_done(
+                        counts, message.uid, MessageOutcome.COPIED, message.size
+                    )
+            finally:
+                if landed:
+                    self.ledger.record(scope, landed)
+        if dropped_keywords:
+            self._issue(
+                CopyIssue(
+                    "the destination cannot store the keywords "
+                    + ", ".join(sorted(dropped_keywords))
+                    + "; the messages were copied without them",
+                    folder=counts.display_name,
+                    severity=Severity.WARNING,
+                )
+            )
+
+    # --- the report ----------------------------------------------------------------
+
+    def _append_report(self, dst: ImapSession) -> None:
+        self.result.finished_at = datetime.now(self.result.started_at.tzinfo)
+        message = build_report(self.source, self.destination, self.result)
+        try:
+            dst.append(INBOX, message, (), None)
+        except (ServerError, ConnectError) as exc:
+            self._issue(
+                CopyIssue(f"the report could not be delivered: {exc}", severity=Severity.WARNING)
+            )

@@ -1,0 +1,106 @@
+"""Folders: listing them with their namespace, and mapping names from one server to another.
+
+A folder name is split into *parts* relative to the account's personal namespace, so that
+``INBOX.Archive.2019`` (separator ``.``, prefix ``INBOX.``) and ``Archive/2019`` (separator
+``/``, no prefix) are the same folder, ``("Archive", "2019")``.  INBOX is always
+``("INBOX",)``, whatever its case on the server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from imapcopy_tui.engine.session import ImapSession, RawFolder
+
+INBOX = "INBOX"
+# A part that contains the other server's separator cannot keep it: that character would
+# split the folder in two.  It becomes this one instead (and the plan says so).
+SEPARATOR_STAND_IN = "_"
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """The personal namespace of an account: prefix and hierarchy separator."""
+
+    prefix: str
+    separator: str
+
+    @classmethod
+    def discover(cls, session: ImapSession, folders: list[RawFolder]) -> Namespace:
+        """Ask NAMESPACE; without it, take the separator LIST reports and no prefix."""
+        found = session.personal_namespace()
+        separator = next((f.delimiter for f in folders if f.delimiter), None)
+        if found is not None:
+            prefix, ns_separator = found
+            return cls(prefix=prefix, separator=ns_separator or separator or "/")
+        return cls(prefix="", separator=separator or "/")
+
+    def parts(self, name: str) -> tuple[str, ...]:
+        """Split a server name into parts relative to this namespace."""
+        if name.upper() == INBOX:
+            return (INBOX,)
+        relative = name
+        if self.prefix and name.startswith(self.prefix):
+            relative = name[len(self.prefix) :]
+        elif self.prefix and name.upper().startswith(self.prefix.upper()):
+            relative = name[len(self.prefix) :]
+        pieces = tuple(relative.split(self.separator)) if self.separator else (relative,)
+        if pieces and pieces[0].upper() == INBOX:
+            pieces = (INBOX,) + pieces[1:]
+        return pieces
+
+    def name(self, parts: tuple[str, ...]) -> str:
+        """Join parts into a server name of this namespace (the inverse of :meth:`parts`)."""
+        if parts == (INBOX,) or (len(parts) == 1 and parts[0].upper() == INBOX):
+            return INBOX
+        clean = tuple(p.replace(self.separator, SEPARATOR_STAND_IN) for p in parts)
+        prefix = self.prefix
+        # With an "INBOX." prefix, INBOX's own children already live under it.
+        if prefix and clean[0].upper() == INBOX and prefix.upper() == INBOX + self.separator:
+            clean = clean[1:]
+        return prefix + self.separator.join(clean)
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A source folder, where it goes on the destination, and whether it holds mail."""
+
+    source_name: str
+    parts: tuple[str, ...]
+    destination_name: str
+    selectable: bool
+    special_use: frozenset[str]
+
+    @property
+    def display_name(self) -> str:
+        """The name as a person reads it: parts joined with '/'."""
+        return "/".join(self.parts)
+
+
+_SPECIAL_USE = {"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash"}
+
+
+def is_selectable(folder: RawFolder) -> bool:
+    flags = {f.lower() for f in folder.flags}
+    return "\\noselect" not in flags and "\\nonexistent" not in flags
+
+
+def plan_folders(
+    source: list[RawFolder], source_ns: Namespace, destination_ns: Namespace
+) -> list[Folder]:
+    """Map every source folder to its destination name, INBOX first, parents before children."""
+    planned: dict[tuple[str, ...], Folder] = {}
+    for raw in source:
+        if "\\nonexistent" in {f.lower() for f in raw.flags}:
+            continue
+        parts = source_ns.parts(raw.name)
+        if not any(parts):  # the namespace prefix itself, listed by some servers
+            continue
+        planned[parts] = Folder(
+            source_name=raw.name,
+            parts=parts,
+            destination_name=destination_ns.name(parts),
+            selectable=is_selectable(raw),
+            special_use=frozenset(f for f in raw.flags if f in _SPECIAL_USE),
+        )
+    return sorted(planned.values(), key=lambda f: (f.parts != (INBOX,), f.parts))

@@ -1,0 +1,381 @@
+"""The one IMAP gateway: opening connections and the few commands the copier needs.
+
+Every socket, SSL and IMAP library error is translated here into an
+:mod:`imapcopy_tui.errors` type whose message names the account and server and says what
+to try.  Nothing outside this module imports ``imapclient``.
+"""
+
+from __future__ import annotations
+
+import errno
+import imaplib
+import re
+import socket
+import ssl
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.exceptions import LoginError
+from imapclient.imapclient import SocketTimeout
+
+from imapcopy_tui.engine.account import Account, Security
+from imapcopy_tui.errors import (
+    AuthError,
+    CertificateHostnameError,
+    CertificateUntrustedError,
+    ConnectError,
+    ConnectionLostError,
+    DnsError,
+    NotImapError,
+    NotTlsError,
+    PortClosedError,
+    ServerError,
+    ServerTimeoutError,
+    StartTlsUnavailableError,
+    TlsError,
+)
+
+# OpenSSL reasons seen when the peer does not speak TLS at all (a plain IMAP greeting
+# parsed as a TLS record).
+_NOT_TLS_REASONS = {
+    "WRONG_VERSION_NUMBER",
+    "UNKNOWN_PROTOCOL",
+    "HTTP_REQUEST",
+    "RECORD_LAYER_FAILURE",
+    "PACKET_LENGTH_TOO_LONG",
+    "UNEXPECTED_EOF_WHILE_READING",
+}
+_X509_HOSTNAME_MISMATCH = 62
+_X509_IP_MISMATCH = 64
+_APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait: for the connection and greeting, then for each server answer."""
+
+    connect: float = 20.0
+    read: float = 180.0
+
+
+class ConnectStep(StrEnum):
+    """The visible steps of a connection test, in order."""
+
+    CONNECTING = "connecting"
+    AUTHENTICATED = "authenticated"
+
+
+@dataclass(frozen=True)
+class RawFolder:
+    """A folder as LIST returns it (name already decoded from modified UTF-7)."""
+
+    name: str
+    delimiter: str | None
+    flags: frozenset[str]
+
+
+@dataclass(frozen=True)
+class FolderState:
+    """What SELECT/EXAMINE says about a folder."""
+
+    uidvalidity: int
+    uidnext: int | None
+    exists: int
+    permanent_flags: frozenset[str]
+
+    def accepts_keyword(self, keyword: str) -> bool:
+        """Whether a keyword can be stored permanently (RFC 3501 PERMANENTFLAGS)."""
+        return "\\*" in self.permanent_flags or keyword in self.permanent_flags
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _server_words(exc: BaseException) -> str:
+    """The server's own text from an IMAPClient error, without the command echo."""
+    text = _text(exc.args[0]) if exc.args else str(exc)
+    # imaplib formats errors as "<command> command error: BAD [b'text']" and IMAPClient as
+    # "append failed: [OVERQUOTA] text"; keep what the server said.
+    match = re.search(r"\[b['\"](.*)['\"]\]$", text)
+    if match:
+        text = match.group(1)
+    if ": " in text and text.split(": ", 1)[0].endswith(("failed", "error")):
+        text = text.split(": ", 1)[1]
+    return text.strip()
+
+
+def _ssl_error(account: Account, exc: ssl.SSLError) -> ConnectError:
+    where = account.describe()
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        if exc.verify_code in (_X509_HOSTNAME_MISMATCH, _X509_IP_MISMATCH):
+            return CertificateHostnameError(
+                f"{where}: the server's certificate is not valid for the name "
+                f"{account.host!r}; use the host name written in the certificate"
+            )
+        return CertificateUntrustedError(
+            f"{where}: the server's certificate is not trusted "
+            f"({exc.verify_message}); give its CA file, or if you trust this network, "
+            "skip the check explicitly"
+        )
+    if (exc.reason or "") in _NOT_TLS_REASONS:
+        return NotTlsError(
+            f"{where}: port {account.port} does not speak TLS; "
+            "choose STARTTLS (or the TLS port, usually 993)"
+        )
+    return TlsError(f"{where}: TLS failed ({exc.reason or exc})")
+
+
+def translate(account: Account, exc: BaseException, *, established: bool) -> Exception:
+    """Turn a low-level exception into one of ours, phrased for ``account``.
+
+    ``established`` says whether the IMAP session was already up: then a socket error is a
+    lost connection rather than a failure to connect.
+    """
+    where = account.describe()
+    if isinstance(exc, ConnectError | AuthError | ServerError):
+        return exc
+    if isinstance(exc, socket.gaierror):
+        return DnsError(
+            f"{where}: the server name {account.host!r} does not resolve; "
+            "check the IMAP server name"
+        )
+    if isinstance(exc, ssl.SSLError):
+        if established:
+            return ConnectionLostError(f"{where}: the TLS connection broke ({exc.reason})")
+        return _ssl_error(account, exc)
+    if isinstance(exc, TimeoutError | socket.timeout):
+        if established:
+            return ServerTimeoutError(f"{where}: the server stopped answering")
+        return ServerTimeoutError(
+            f"{where}: no IMAP greeting within the time limit; check the port and the "
+            "security setting (a TLS port answers nothing to a plain connection)"
+        )
+    if isinstance(exc, ConnectionRefusedError):
+        return PortClosedError(
+            f"{where}: nothing accepts connections on port {account.port}; "
+            "check the port (usually 993 for TLS, 143 for STARTTLS)"
+        )
+    if isinstance(exc, LoginError):
+        return AuthError(
+            f"{where}: the server refused the login or password "
+            f"({_server_words(exc) or 'authentication failed'}); check them, or use an "
+            "app password if the provider requires one"
+        )
+    if isinstance(exc, imaplib.IMAP4.abort | EOFError) or (
+        isinstance(exc, OSError)
+        and exc.errno in (errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED, None)
+    ):
+        if not established:
+            return NotImapError(
+                f"{where}: the server on port {account.port} closed the connection "
+                f"without an IMAP greeting ({_server_words(exc) or exc}); is this an IMAP port?"
+            )
+        return ConnectionLostError(f"{where}: the connection was lost ({_server_words(exc) or exc})")
+    if isinstance(exc, OSError):
+        if established:
+            return ConnectionLostError(f"{where}: the connection was lost ({exc})")
+        return ConnectError(f"{where}: cannot connect ({exc.strerror or exc})")
+    if isinstance(exc, imaplib.IMAP4.error):
+        if not established:
+            return NotImapError(
+                f"{where}: the program on port {account.port} is not an IMAP server "
+                f"({_server_words(exc)[:80]})"
+            )
+        return ServerError(f"{where}: the server answered: {_server_words(exc)}")
+    raise exc
+
+
+def _ssl_context(account: Account) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=account.ca_file)
+    if not account.verify_certificate:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class ImapSession:
+    """A logged-in connection to one account, with the commands the copier uses."""
+
+    def __init__(self, account: Account, client: IMAPClient) -> None:
+        self.account = account
+        self._client = client
+        self._capabilities: frozenset[str] | None = None
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except (OSError, EOFError, imaplib.IMAP4.error, ssl.SSLError) as exc:
+            raise translate(self.account, exc, established=True) from exc
+
+    # --- session -------------------------------------------------------------------
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        if self._capabilities is None:
+            with self._guard():
+                self._capabilities = frozenset(_text(c).upper() for c in self._client.capabilities())
+        return self._capabilities
+
+    def has(self, capability: str) -> bool:
+        return capability.upper() in self.capabilities
+
+    def personal_namespace(self) -> tuple[str, str | None] | None:
+        """``(prefix, separator)`` of the personal namespace, or None without NAMESPACE."""
+        if not self.has("NAMESPACE"):
+            return None
+        with self._guard():
+            namespaces = self._client.namespace()
+        if not namespaces.personal:
+            return None
+        prefix, separator = namespaces.personal[0]
+        return _text(prefix), (_text(separator) if separator else None)
+
+    def close(self) -> None:
+        """Log out, ignoring errors: the connection may already be gone."""
+        try:
+            self._client.logout()
+        except Exception:  # noqa: BLE001 - closing must never raise
+            try:
+                self._client.shutdown()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def __enter__(self) -> ImapSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- folders -------------------------------------------------------------------
+
+    def list_folders(self) -> list[RawFolder]:
+        with self._guard():
+            rows = self._client.list_folders()
+        return [
+            RawFolder(
+                name=_text(name),
+                delimiter=_text(delim) if delim else None,
+                flags=frozenset(_text(f) for f in flags),
+            )
+            for flags, delim, name in rows
+        ]
+
+    def message_count(self, name: str) -> int:
+        """How many messages ``name`` holds, from STATUS (does not open the folder)."""
+        with self._guard():
+            status = self._client.folder_status(name, ("MESSAGES",))
+        return int(status.get(b"MESSAGES", 0))
+
+    def create_folder(self, name: str) -> None:
+        with self._guard():
+            self._client.create_folder(name)
+
+    def subscribe(self, name: str) -> None:
+        with self._guard():
+            self._client.subscribe_folder(name)
+
+    def examine(self, name: str) -> FolderState:
+        """Open ``name`` read-only (EXAMINE): nothing on it can change."""
+        return self._open(name, readonly=True)
+
+    def select(self, name: str) -> FolderState:
+        return self._open(name, readonly=False)
+
+    def _open(self, name: str, *, readonly: bool) -> FolderState:
+        with self._guard():
+            info = self._client.select_folder(name, readonly=readonly)
+        permanent = info.get(b"PERMANENTFLAGS", info.get(b"FLAGS", ()))
+        return FolderState(
+            uidvalidity=int(info[b"UIDVALIDITY"]),
+            uidnext=int(info[b"UIDNEXT"]) if b"UIDNEXT" in info else None,
+            exists=int(info.get(b"EXISTS", 0)),
+            permanent_flags=frozenset(_text(f) for f in permanent),
+        )
+
+    # --- messages ------------------------------------------------------------------
+
+    def all_uids(self) -> list[int]:
+        """UIDs of every message of the selected folder, ascending."""
+        with self._guard():
+            if self._client._imap.state != "SELECTED":  # pragma: no cover - defensive
+                raise ServerError(f"{self.account.describe()}: no folder selected")
+            uids = self._client.search("ALL")
+        return sorted(int(u) for u in uids)
+
+    def fetch(self, uids: Sequence[int], items: Sequence[str]) -> dict[int, dict[bytes, Any]]:
+        """UID FETCH ``items`` for ``uids``; BODY items must be PEEK (the source is read-only)."""
+        if not uids:
+            return {}
+        with self._guard():
+            return dict(self._client.fetch(list(uids), list(items)))
+
+    def append(
+        self, folder: str, message: bytes, flags: Iterable[str], internal_date: datetime | None
+    ) -> int | None:
+        """APPEND one message; return its new UID when the server says (UIDPLUS)."""
+        with self._guard():
+            response = self._client.append(folder, message, tuple(flags), internal_date)
+        match = _APPENDUID.search(response if isinstance(response, bytes) else b"")
+        return int(match.group(2)) if match else None
+
+
+def open_session(
+    account: Account,
+    *,
+    timeouts: Timeouts = Timeouts(),
+    on_step: Callable[[ConnectStep], None] | None = None,
+) -> ImapSession:
+    """Connect, secure and log in to ``account``; report each visible step to ``on_step``."""
+    step = on_step or (lambda _step: None)
+    step(ConnectStep.CONNECTING)
+    client: IMAPClient | None = None
+    try:
+        client = IMAPClient(
+            account.host,
+            port=account.port,
+            ssl=account.security is Security.TLS,
+            ssl_context=_ssl_context(account) if account.security is Security.TLS else None,
+            timeout=SocketTimeout(connect=timeouts.connect, read=timeouts.read),
+        )
+        client.normalise_times = False  # keep INTERNALDATE offsets as the server gave them
+        if account.security is Security.STARTTLS:
+            if not client.has_capability("STARTTLS"):
+                raise StartTlsUnavailableError(
+                    f"{account.describe()}: the server does not offer STARTTLS; "
+                    "choose TLS (usually port 993), or plain only if you accept an "
+                    "unencrypted connection"
+                )
+            client.starttls(_ssl_context(account))
+        client.login(account.login, account.password)
+    except (OSError, EOFError, imaplib.IMAP4.error, ssl.SSLError, ConnectError) as exc:
+        if client is not None:
+            ImapSession(account, client).close()
+        raise translate(account, exc, established=False) from exc
+    step(ConnectStep.AUTHENTICATED)
+    return ImapSession(account, client)
+
+
+def test_connection(
+    account: Account,
+    *,
+    timeouts: Timeouts = Timeouts(),
+    on_step: Callable[[ConnectStep], None] | None = None,
+) -> frozenset[str]:
+    """Connect and log in, then log out; return the server's capabilities.
+
+    Raises the precise :class:`~imapcopy_tui.errors.ConnectError` or ``AuthError``.
+    """
+    with open_session(account, timeouts=timeouts, on_step=on_step) as session:
+        return session.capabilities
+
+
+test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
