@@ -111,3 +111,36 @@ class CopyListener:
 
     def reconnecting(self, attempt: int, delay: float, reason: str) -> None:
         """The connection was lost; trying again after ``delay`` seconds."""
+
+
+class ListenerGroup(CopyListener):
+    """Passes every event to several listeners, in order."""
+
+    def __init__(self, *listeners: CopyListener) -> None:
+        self.listeners = listeners
+
+    def plan_ready(self, folders: Sequence[Folder], counts: Sequence[FolderCounts]) -> None:
+        for listener in self.listeners:
+            listener.plan_ready(folders, counts)
+
+    def folder_started(self, counts: FolderCounts) -> None:
+        for listener in self.listeners:
+            listener.folder_started(counts)
+
+    def message_done(
+        self, counts: FolderCounts, uid: int, outcome: MessageOutcome, size: int
+    ) -> None:
+        for listener in self.listeners:
+            listener.message_done(counts, uid, outcome, size)
+
+    def folder_done(self, counts: FolderCounts) -> None:
+        for listener in self.listeners:
+            listener.folder_done(counts)
+
+    def issue(self, issue: CopyIssue) -> None:
+        for listener in self.listeners:
+            listener.issue(issue)
+
+    def reconnecting(self, attempt: int, delay: float, reason: str) -> None:
+        for listener in self.listeners:
+            listener.reconnecting(attempt, delay, reason)

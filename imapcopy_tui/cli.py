@@ -1,0 +1,371 @@
+"""The ``imapcopy`` command: the headless twin of the app.
+
+``imapcopy`` alone opens the terminal app; ``imapcopy sync`` copies in the foreground with
+a progress line; ``imapcopy test`` checks the connections; ``imapcopy status ADDRESS`` and
+``imapcopy jobs`` read the job table.  Connection options carry imapsync's names so that
+existing scripts carry over.  Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from enum import IntEnum
+from pathlib import Path
+
+from imapcopy_tui import __version__
+from imapcopy_tui.engine.account import Account, Security
+from imapcopy_tui.engine.copier import CopyOptions
+from imapcopy_tui.engine.session import ConnectStep, Timeouts, test_connection
+from imapcopy_tui.errors import (
+    AuthError,
+    ConfigError,
+    ConnectError,
+    ImapCopyError,
+    JobExistsError,
+    JobNotFoundError,
+    UsageError,
+)
+from imapcopy_tui.locations import default_db_path
+from imapcopy_tui.storage.store import Job, JobState, JobStore
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FINISHED_WITH_ERRORS = 1
+    USAGE = 2
+    CONNECTION = 3
+    AUTH = 4
+    REFUSED = 5  # a job for this account is already queued or running
+    FAILED = 6
+    NOT_FOUND = 7
+    INTERRUPTED = 130
+
+
+SIDES = {"1": "source", "2": "destination"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as our one-line error and exit code."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _add_account_options(parser: argparse.ArgumentParser, n: str) -> None:
+    side = SIDES[n]
+    group = parser.add_argument_group(f"{side} account ({n})")
+    group.add_argument(f"--preset{n}", metavar="NAME", help="host, port and security from presets.toml")
+    group.add_argument(f"--host{n}", metavar="HOST", help=f"IMAP server of the {side}")
+    group.add_argument(f"--port{n}", metavar="PORT", type=int, help="default: 993 with TLS, 143 otherwise")
+    group.add_argument(f"--user{n}", metavar="LOGIN", help="login, usually the full address")
+    group.add_argument(
+        f"--passfile{n}", metavar="FILE",
+        help=f"file whose first line is the password (or set IMAPCOPY_PASSWORD{n}; else asked)",
+    )
+    security = group.add_mutually_exclusive_group()
+    security.add_argument(f"--ssl{n}", dest=f"security{n}", action="store_const", const=Security.TLS, help="implicit TLS (default)")
+    security.add_argument(f"--tls{n}", dest=f"security{n}", action="store_const", const=Security.STARTTLS, help="STARTTLS")
+    security.add_argument(f"--plain{n}", dest=f"security{n}", action="store_const", const=Security.PLAIN, help="no encryption (unsafe: the password travels in clear)")
+    group.add_argument(f"--cafile{n}", metavar="FILE", help="trust the certificates signed by this CA file")
+    group.add_argument(f"--insecure{n}", action="store_true", help="do not check the server's certificate (unsafe)")
+    # imapsync's --password1 puts the password in argv, where `ps` shows it: refused.
+    group.add_argument(f"--password{n}", help=argparse.SUPPRESS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="imapcopy", description="Copy every message of one IMAP mailbox into another.")
+    parser.add_argument("--version", action="version", version=f"imapcopy {__version__}")
+    parser.add_argument("--db", type=Path, help="job database (default: $IMAPCOPY_DB or the data directory)")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    sync = sub.add_parser("sync", help="copy the source mailbox into the destination, in the foreground")
+    for n in SIDES:
+        _add_account_options(sync, n)
+    sync.add_argument("--dry-run", "--dry", action="store_true", help="show what would be copied; change nothing")
+    sync.add_argument("--folder", action="append", default=[], metavar="PATTERN", help="copy only folders matching this glob (repeatable), e.g. 'Archive/*'")
+    sync.add_argument("--exclude", action="append", default=[], metavar="PATTERN", help="skip folders matching this glob (repeatable)")
+    sync.add_argument("--no-report", action="store_true", help="do not leave a report message in the destination INBOX")
+    sync.add_argument("--timeout", type=float, default=Timeouts.read, metavar="SECONDS", help="seconds to wait for a server answer (default %(default)s)")
+    sync.add_argument("--max-reconnects", type=int, default=CopyOptions.max_reconnects, metavar="N", help="reconnections after a lost connection before giving up (default %(default)s)")
+    sync.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    check = sub.add_parser("test", help="test the connection to one or both accounts (like --justconnect)")
+    for n in SIDES:
+        _add_account_options(check, n)
+
+    status = sub.add_parser("status", help="state of the latest sync of a source address")
+    status.add_argument("address", help="the source login or address")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    jobs = sub.add_parser("jobs", help="list every sync task")
+    jobs.add_argument("--json", action="store_true", help="machine-readable output")
+    jobs.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    return parser
+
+
+# --- accounts --------------------------------------------------------------------------
+
+
+def _read_password(args: argparse.Namespace, n: str, login: str) -> str:
+    side = SIDES[n]
+    passfile = getattr(args, f"passfile{n}")
+    if passfile:
+        try:
+            with open(passfile, encoding="utf-8") as handle:
+                first = handle.readline()
+        except OSError as exc:
+            raise UsageError(f"cannot read the {side} password file {passfile}: {exc.strerror}") from exc
+        password = first.rstrip("\r\n")
+        if not password:
+            raise UsageError(f"the {side} password file {passfile} is empty")
+        return password
+    from_env = os.environ.get(f"IMAPCOPY_PASSWORD{n}")
+    if from_env:
+        return from_env
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"Password of the {side} account {login}: ")
+        if password:
+            return password
+    raise UsageError(
+        f"no password for the {side} account {login}: give --passfile{n}, set "
+        f"IMAPCOPY_PASSWORD{n}, or run in a terminal to be asked"
+    )
+
+
+def account_from_args(args: argparse.Namespace, n: str) -> Account:
+    """Build one side's account from the options, a preset filling what is not given."""
+    side = SIDES[n]
+    if getattr(args, f"password{n}") is not None:
+        raise UsageError(
+            f"--password{n} is refused: a password on the command line is visible to every "
+            f"user of this machine; use --passfile{n}, IMAPCOPY_PASSWORD{n} or the prompt"
+        )
+    host, port, security = None, None, None
+    preset_name = getattr(args, f"preset{n}")
+    if preset_name:
+        from imapcopy_tui.config.presets import load_presets
+
+        preset = load_presets().get(preset_name)
+        host, port, security = preset.host or None, preset.port, Security(preset.security)
+    host = getattr(args, f"host{n}") or host
+    if not host:
+        raise UsageError(f"the {side} server is missing: give --host{n} or --preset{n}")
+    if any(c.isspace() for c in host):
+        raise UsageError(f"the {side} server name {host!r} contains spaces")
+    login = getattr(args, f"user{n}")
+    if not login:
+        raise UsageError(f"the {side} login is missing: give --user{n}")
+    chosen = getattr(args, f"security{n}")
+    if chosen is not None and chosen is not security:
+        port = None  # the preset's port belongs to the preset's security
+    security = chosen or security or Security.TLS
+    port = getattr(args, f"port{n}") or port or security.default_port
+    if not 0 < port < 65536:
+        raise UsageError(f"the {side} port {port} is not between 1 and 65535")
+    insecure = bool(getattr(args, f"insecure{n}"))
+    if insecure:
+        print(
+            f"imapcopy: warning: the certificate of the {side} server {host} is not checked; "
+            "someone on the network could read the password",
+            file=sys.stderr,
+        )
+    if security is Security.PLAIN:
+        print(
+            f"imapcopy: warning: the {side} connection to {host} is not encrypted",
+            file=sys.stderr,
+        )
+    return Account(
+        host=host,
+        port=port,
+        login=login,
+        password=_read_password(args, n, login),
+        security=security,
+        ca_file=getattr(args, f"cafile{n}"),
+        verify_certificate=not insecure,
+        role=side,
+    )
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+def _store(args: argparse.Namespace) -> JobStore:
+    return JobStore(args.db or default_db_path())
+
+
+def cmd_test(args: argparse.Namespace) -> ExitCode:
+    sides = [n for n in SIDES if getattr(args, f"host{n}") or getattr(args, f"preset{n}")]
+    if not sides:
+        raise UsageError("nothing to test: give --host1/--preset1 and/or --host2/--preset2")
+    for n in sides:
+        account = account_from_args(args, n)
+        messages = {
+            ConnectStep.CONNECTING: f"Testing the connection to the {account.role} account {account.login}...",
+            ConnectStep.AUTHENTICATED: "The connection to the account is established.",
+        }
+        test_connection(account, on_step=lambda step: print(messages[step], flush=True))
+    return ExitCode.OK
+
+
+def cmd_sync(args: argparse.Namespace) -> ExitCode:
+    from imapcopy_tui.console import ProgressLine
+    from imapcopy_tui.engine.copier import Copier
+    from imapcopy_tui.engine.ledger import MemoryLedger
+    from imapcopy_tui.engine.report import outcome_text
+    from imapcopy_tui.runner import run_job
+
+    source = account_from_args(args, "1")
+    destination = account_from_args(args, "2")
+    options = CopyOptions(
+        dry_run=args.dry_run,
+        send_report=not args.no_report,
+        include=tuple(args.folder),
+        exclude=tuple(args.exclude),
+        max_reconnects=args.max_reconnects,
+        timeouts=Timeouts(read=args.timeout),
+    )
+    progress = ProgressLine()
+    if args.dry_run:
+        # A dry run needs no job: it changes nothing and must not block a real sync.
+        result = Copier(source, destination, MemoryLedger(), progress, options).run()
+        progress.finish()
+        print("Dry run: nothing was changed. The copy would do this:")
+        for f in result.folders:
+            action = "create" if f.created else "existing"
+            print(f"  {f.display_name} -> {f.destination_name} ({action}): "
+                  f"{f.copied} to copy, {f.present} already there")
+        from imapcopy_tui.status import human_size
+
+        print(f"Total: {result.total('copied')} messages to copy "
+              f"({human_size(result.total('bytes_copied'))}), "
+              f"{result.total('present')} already there, "
+              f"{sum(f.created for f in result.folders)} folders to create.")
+        return ExitCode.OK
+
+    store = _store(args)
+    job = store.create_job(source, destination)
+    outcome = run_job(store, job.id, source, destination, options, listener=progress)
+    progress.finish()
+    result = outcome.result
+    if outcome.state in (JobState.FINISHED, JobState.FINISHED_WITH_ERRORS):
+        print(
+            f"Job {job.id} {outcome_text(result)}: {result.total('copied')} copied, "
+            f"{result.total('present')} already present, {result.total('failed')} failed, "
+            f"in {result.duration_seconds:.0f} s."
+        )
+        for issue in result.errors:
+            print(f"  error: {issue}", file=sys.stderr)
+        return ExitCode.OK if outcome.state is JobState.FINISHED else ExitCode.FINISHED_WITH_ERRORS
+    if outcome.error is not None:
+        raise outcome.error
+    raise ImapCopyError(f"job {job.id} {outcome.state.value}: {outcome.failure}")
+
+
+def _job_json(job: Job) -> dict[str, object]:
+    from imapcopy_tui.status import describe
+
+    data = asdict(job)
+    data["state"] = job.state.value
+    data["message"] = describe(job).headline
+    return data
+
+
+def cmd_status(args: argparse.Namespace) -> ExitCode:
+    from imapcopy_tui.status import describe
+
+    store = _store(args)
+    try:
+        job = store.latest_for_source(args.address)
+    except JobNotFoundError:
+        if args.json:
+            print(json.dumps({"address": args.address, "state": None, "message": "no sync task for this address"}))
+        else:
+            print(f"There is no sync task for {args.address}.")
+        return ExitCode.NOT_FOUND
+    if args.json:
+        print(json.dumps(_job_json(job), indent=2))
+    else:
+        print(describe(job))
+    return ExitCode.OK
+
+
+def cmd_jobs(args: argparse.Namespace) -> ExitCode:
+    from imapcopy_tui.status import human_size
+
+    jobs = _store(args).jobs()
+    if args.json:
+        print(json.dumps([_job_json(j) for j in jobs], indent=2))
+        return ExitCode.OK
+    if not jobs:
+        print("No sync task yet.")
+        return ExitCode.OK
+    print(f"{'id':>4}  {'state':<20}  {'source':<30}  {'destination':<30}  {'copied':>7}  {'size':>9}  started")
+    for j in jobs:
+        print(
+            f"{j.id:>4}  {j.state.value:<20}  {j.source_login[:30]:<30}  "
+            f"{j.destination_login[:30]:<30}  {j.messages_copied:>7}  "
+            f"{human_size(j.bytes_copied):>9}  {j.started_at or '-'}"
+        )
+    return ExitCode.OK
+
+
+def _launch_app() -> ExitCode:
+    try:
+        from imapcopy_tui.tui.app import run_app  # imported only to launch the app
+    except ImportError:
+        build_parser().print_help()
+        return ExitCode.OK
+    return ExitCode(run_app())
+
+
+COMMANDS = {"sync": cmd_sync, "test": cmd_test, "status": cmd_status, "jobs": cmd_jobs}
+
+
+def _exit_code(error: ImapCopyError) -> ExitCode:
+    if isinstance(error, AuthError):
+        return ExitCode.AUTH
+    if isinstance(error, ConnectError):
+        return ExitCode.CONNECTION
+    if isinstance(error, UsageError | ConfigError):
+        return ExitCode.USAGE
+    if isinstance(error, JobExistsError):
+        return ExitCode.REFUSED
+    return ExitCode.FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``imapcopy`` command; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            return _launch_app()
+        return COMMANDS[args.command](args)
+    except JobExistsError as error:
+        print(
+            f"imapcopy: an error occurred while starting the sync: {error}", file=sys.stderr
+        )
+        return ExitCode.REFUSED
+    except ImapCopyError as error:
+        print(f"imapcopy: error: {error}", file=sys.stderr)
+        return _exit_code(error)
+    except KeyboardInterrupt:
+        print("\nimapcopy: interrupted; run the same command again to resume", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        return ExitCode.OK
+    except Exception as error:  # noqa: BLE001 - one line, never a traceback
+        if os.environ.get("IMAPCOPY_DEBUG"):
+            raise
+        print(
+            f"imapcopy: internal error: {type(error).__name__}: {error} "
+            "(set IMAPCOPY_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return ExitCode.FAILED

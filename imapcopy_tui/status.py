@@ -1,0 +1,68 @@
+"""The status lookup in the guide's words, shared by the command line and the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from imapcopy_tui.storage.store import Job, JobState
+
+
+@dataclass(frozen=True)
+class StatusText:
+    """A headline in the guide's words, then details, one per line."""
+
+    headline: str
+    details: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return "\n".join((self.headline, *self.details))
+
+
+def human_size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def counters_line(job: Job) -> str:
+    return (
+        f"{job.messages_copied} copied, {job.messages_present} already present, "
+        f"{job.messages_failed} failed, of {job.messages_total} messages; "
+        f"{job.folders_done}/{job.folders_total} folders; {human_size(job.bytes_copied)}"
+    )
+
+
+def describe(job: Job) -> StatusText:
+    """What the status lookup answers for ``job``."""
+    route = (
+        f"{job.source_login} ({job.source_host}) -> "
+        f"{job.destination_login} ({job.destination_host})"
+    )
+    state = job.state
+    if state is JobState.QUEUED:
+        return StatusText("The sync has not started yet, please wait.", (route,))
+    if state is JobState.RUNNING:
+        return StatusText("The sync of your accounts is in progress.", (route, counters_line(job)))
+    if state is JobState.FINISHED:
+        return StatusText("The sync of your accounts is finished.", (route, counters_line(job)))
+    if state is JobState.FINISHED_WITH_ERRORS:
+        errors = job.errors
+        count = len(errors) or job.messages_failed
+        lines = [route, counters_line(job)] + [f"- {e}" for e in errors]
+        return StatusText(
+            f"The sync of your accounts is finished with {count} error{'s' * (count != 1)}.",
+            tuple(lines),
+        )
+    if state is JobState.FAILED:
+        return StatusText(
+            f"The sync failed: {job.failure or 'unknown reason'}.".replace("..", "."),
+            (route, counters_line(job)),
+        )
+    return StatusText(
+        "The sync was interrupted before the end: start the same sync again (with the "
+        "passwords) to resume it; nothing will be copied twice.",
+        (route, counters_line(job)) + ((f"Reason: {job.failure}",) if job.failure else ()),
+    )

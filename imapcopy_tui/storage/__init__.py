@@ -1,0 +1,1 @@
+"""Local state: the SQLite job store (jobs, live progress, copied-message ledger)."""

@@ -1,0 +1,524 @@
+"""The job store: the one module that writes SQL.
+
+One SQLite file (0600, in a 0700 directory) holds the job table, live per-folder counters,
+the issues of each job, and the ledger of source messages known to be on the destination.
+No password or token is ever written here: accounts are stored as host, port and login.
+
+Each thread opens its own connection (SQLite objects stay in the thread that made them);
+WAL mode lets another process read live progress while a copy writes it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import StrEnum
+from pathlib import Path
+
+from imapcopy_tui.engine.account import Account
+from imapcopy_tui.engine.ledger import LedgerEntry, LedgerScope
+from imapcopy_tui.engine.progress import CopyIssue, FolderCounts
+from imapcopy_tui.errors import JobExistsError, JobNotFoundError
+from imapcopy_tui.locations import ensure_private_dir
+from imapcopy_tui.storage.liveness import ProcessIdentity
+
+JOB_EXISTS_MESSAGE = "a sync task for this account already exists"
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    FINISHED_WITH_ERRORS = "finished with errors"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def active(self) -> bool:
+        return self in (JobState.QUEUED, JobState.RUNNING)
+
+
+# Ordered schema upgrades: step N brings user_version from N to N + 1.
+_SCHEMA_STEPS: tuple[str, ...] = (
+    """
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        source_host TEXT NOT NULL,
+        source_port INTEGER NOT NULL,
+        source_login TEXT NOT NULL,
+        destination_host TEXT NOT NULL,
+        destination_port INTEGER NOT NULL,
+        destination_login TEXT NOT NULL,
+        state TEXT NOT NULL,
+        failure TEXT,
+        dry_run INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT,
+        heartbeat_at TEXT,
+        runner_pid INTEGER,
+        runner_start_ticks INTEGER,
+        runner_host TEXT,
+        folders_total INTEGER NOT NULL DEFAULT 0,
+        folders_done INTEGER NOT NULL DEFAULT 0,
+        messages_total INTEGER NOT NULL DEFAULT 0,
+        messages_copied INTEGER NOT NULL DEFAULT 0,
+        messages_present INTEGER NOT NULL DEFAULT 0,
+        messages_failed INTEGER NOT NULL DEFAULT 0,
+        bytes_copied INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX jobs_by_source ON jobs (source_login COLLATE NOCASE, state);
+    CREATE TABLE job_folders (
+        job_id INTEGER NOT NULL REFERENCES jobs (id),
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        destination_name TEXT NOT NULL,
+        created INTEGER NOT NULL DEFAULT 0,
+        done INTEGER NOT NULL DEFAULT 0,
+        total INTEGER NOT NULL DEFAULT 0,
+        copied INTEGER NOT NULL DEFAULT 0,
+        present INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        bytes_copied INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        PRIMARY KEY (job_id, name)
+    );
+    CREATE TABLE job_issues (
+        id INTEGER PRIMARY KEY,
+        job_id INTEGER NOT NULL REFERENCES jobs (id),
+        at TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        folder TEXT,
+        uid INTEGER,
+        message TEXT NOT NULL
+    );
+    CREATE TABLE ledger (
+        source_account TEXT NOT NULL,
+        source_folder TEXT NOT NULL,
+        source_uidvalidity INTEGER NOT NULL,
+        destination_account TEXT NOT NULL,
+        destination_folder TEXT NOT NULL,
+        destination_uidvalidity INTEGER NOT NULL,
+        source_uid INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        job_id INTEGER NOT NULL,
+        copied INTEGER NOT NULL,
+        PRIMARY KEY (source_account, source_folder, source_uidvalidity, destination_account,
+                     destination_folder, destination_uidvalidity, source_uid)
+    ) WITHOUT ROWID;
+    """,
+)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class FolderRow:
+    name: str
+    destination_name: str
+    created: bool
+    done: bool
+    total: int
+    copied: int
+    present: int
+    failed: int
+    bytes_copied: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class IssueRow:
+    at: str
+    severity: str
+    folder: str | None
+    uid: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return str(CopyIssue(self.message, self.folder, self.uid))
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job as the table holds it (never with a password)."""
+
+    id: int
+    source_host: str
+    source_port: int
+    source_login: str
+    destination_host: str
+    destination_port: int
+    destination_login: str
+    state: JobState
+    failure: str | None
+    dry_run: bool
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    heartbeat_at: str | None
+    runner_pid: int | None
+    runner_start_ticks: int | None
+    runner_host: str | None
+    folders_total: int
+    folders_done: int
+    messages_total: int
+    messages_copied: int
+    messages_present: int
+    messages_failed: int
+    bytes_copied: int
+    folders: tuple[FolderRow, ...] = field(default=())
+    issues: tuple[IssueRow, ...] = field(default=())
+
+    @property
+    def errors(self) -> tuple[IssueRow, ...]:
+        return tuple(i for i in self.issues if i.severity == "error")
+
+
+class JobStore:
+    """Jobs, their progress and the ledger, in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        ensure_private_dir(self.path.parent)
+        if not self.path.exists():
+            # Create the file 0600 before SQLite opens it, whatever the umask.
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(self.path, 0o600)
+        with self._transaction() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            for step, script in enumerate(_SCHEMA_STEPS[version:], start=version):
+                for statement in script.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {step + 1}")
+
+    # --- connections ---------------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA foreign_keys = ON")
+            self._local.db = db
+            for suffix in ("-wal", "-shm"):
+                side = Path(f"{self.path}{suffix}")
+                if side.exists():
+                    os.chmod(side, 0o600)
+        return db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    # --- jobs ----------------------------------------------------------------------
+
+    def create_job(self, source: Account, destination: Account, *, dry_run: bool = False) -> Job:
+        """Queue a job, or resume the interrupted one of the same pair of accounts.
+
+        Raises :class:`JobExistsError` when the source account already has a job queued
+        or running.
+        """
+        with self._transaction() as db:
+            self._mark_dead_jobs(db)
+            active = db.execute(
+                "SELECT id FROM jobs WHERE source_login = ? COLLATE NOCASE "
+                "AND source_host = ? COLLATE NOCASE AND state IN (?, ?)",
+                (source.login, source.host, JobState.QUEUED, JobState.RUNNING),
+            ).fetchone()
+            if active is not None:
+                raise JobExistsError(JOB_EXISTS_MESSAGE)
+            resumable = None
+            if not dry_run:
+                resumable = db.execute(
+                    "SELECT id FROM jobs WHERE source_login = ? COLLATE NOCASE "
+                    "AND source_host = ? COLLATE NOCASE AND source_port = ? "
+                    "AND destination_login = ? COLLATE NOCASE AND destination_host = ? "
+                    "COLLATE NOCASE AND destination_port = ? AND state = ? AND dry_run = 0 "
+                    "ORDER BY id DESC LIMIT 1",
+                    (
+                        source.login, source.host, source.port,
+                        destination.login, destination.host, destination.port,
+                        JobState.INTERRUPTED,
+                    ),
+                ).fetchone()
+            if resumable is not None:
+                job_id = int(resumable["id"])
+                db.execute(
+                    "UPDATE jobs SET state = ?, failure = NULL, finished_at = NULL, "
+                    "runner_pid = NULL, runner_start_ticks = NULL WHERE id = ?",
+                    (JobState.QUEUED, job_id),
+                )
+            else:
+                cursor = db.execute(
+                    "INSERT INTO jobs (source_host, source_port, source_login, "
+                    "destination_host, destination_port, destination_login, state, dry_run, "
+                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        source.host, source.port, source.login,
+                        destination.host, destination.port, destination.login,
+                        JobState.QUEUED, int(dry_run), _now(),
+                    ),
+                )
+                job_id = int(cursor.lastrowid or 0)
+        return self.get(job_id)
+
+    def start(self, job_id: int, runner: ProcessIdentity | None = None) -> None:
+        """The job's runner (this process unless told otherwise) begins the copy."""
+        runner = runner or ProcessIdentity.current()
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE jobs SET state = ?, started_at = COALESCE(started_at, ?), "
+                "heartbeat_at = ?, runner_pid = ?, runner_start_ticks = ?, runner_host = ? "
+                "WHERE id = ?",
+                (
+                    JobState.RUNNING, _now(), _now(), runner.pid, runner.start_ticks,
+                    socket.gethostname(), job_id,
+                ),
+            )
+
+    def assign_runner(self, job_id: int, runner: ProcessIdentity) -> None:
+        """Record which process will run a queued job (so its death is noticed)."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE jobs SET runner_pid = ?, runner_start_ticks = ?, runner_host = ? "
+                "WHERE id = ?",
+                (runner.pid, runner.start_ticks, socket.gethostname(), job_id),
+            )
+
+    def end(self, job_id: int, state: JobState, failure: str | None = None) -> None:
+        """The job is over: finished, finished with errors, failed or interrupted."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE jobs SET state = ?, failure = ?, finished_at = ?, heartbeat_at = ? "
+                "WHERE id = ?",
+                (state, failure, _now(), _now(), job_id),
+            )
+
+    def save_progress(
+        self,
+        job_id: int,
+        folders: Sequence[FolderCounts],
+        issues: Sequence[CopyIssue] = (),
+    ) -> None:
+        """Write the live counters of every folder, the job's totals, and new issues."""
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO job_folders (job_id, position, name, destination_name, created, "
+                "done, total, copied, present, failed, bytes_copied, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (job_id, name) DO UPDATE SET position = excluded.position, "
+                "destination_name = excluded.destination_name, "
+                "created = MAX(created, excluded.created), done = excluded.done, "
+                "total = excluded.total, copied = excluded.copied, "
+                "present = excluded.present, failed = excluded.failed, "
+                "bytes_copied = excluded.bytes_copied, error = excluded.error",
+                [
+                    (
+                        job_id, position, f.display_name, f.destination_name, int(f.created),
+                        int(f.done), f.total, f.copied, f.present, f.failed, f.bytes_copied,
+                        f.error,
+                    )
+                    for position, f in enumerate(folders)
+                ],
+            )
+            db.executemany(
+                "INSERT INTO job_issues (job_id, at, severity, folder, uid, message) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(job_id, _now(), i.severity.value, i.folder, i.uid, i.message) for i in issues],
+            )
+            db.execute(
+                "UPDATE jobs SET heartbeat_at = ?, folders_total = ?, folders_done = ?, "
+                "messages_total = ?, messages_copied = ?, messages_present = ?, "
+                "messages_failed = ?, bytes_copied = ? WHERE id = ?",
+                (
+                    _now(),
+                    len(folders),
+                    sum(1 for f in folders if f.done),
+                    sum(f.total for f in folders),
+                    sum(f.copied for f in folders),
+                    sum(f.present for f in folders),
+                    sum(f.failed for f in folders),
+                    sum(f.bytes_copied for f in folders),
+                    job_id,
+                ),
+            )
+
+    def clear_issues(self, job_id: int) -> None:
+        """Forget a resumed job's old issues: the new run reports afresh."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM job_issues WHERE job_id = ?", (job_id,))
+
+    # --- reading -------------------------------------------------------------------
+
+    def _mark_dead_jobs(self, db: sqlite3.Connection) -> None:
+        """Active jobs whose runner process is gone are interrupted, not running forever."""
+        here = socket.gethostname()
+        rows = db.execute(
+            "SELECT id, runner_pid, runner_start_ticks, runner_host FROM jobs "
+            "WHERE state IN (?, ?)",
+            (JobState.QUEUED, JobState.RUNNING),
+        ).fetchall()
+        for row in rows:
+            if row["runner_pid"] is None or (row["runner_host"] and row["runner_host"] != here):
+                continue  # not claimed yet, or run by another machine we cannot see
+            runner = ProcessIdentity(int(row["runner_pid"]), row["runner_start_ticks"])
+            if not runner.is_alive():
+                db.execute(
+                    "UPDATE jobs SET state = ?, failure = ?, finished_at = ? WHERE id = ?",
+                    (
+                        JobState.INTERRUPTED,
+                        "the process running the copy stopped before the end",
+                        _now(),
+                        row["id"],
+                    ),
+                )
+
+    def refresh(self) -> None:
+        """Mark jobs whose runner died as interrupted."""
+        with self._transaction() as db:
+            self._mark_dead_jobs(db)
+
+    def _job(self, db: sqlite3.Connection, row: sqlite3.Row) -> Job:
+        values = dict(row)
+        folders = tuple(
+            FolderRow(
+                name=r["name"],
+                destination_name=r["destination_name"],
+                created=bool(r["created"]),
+                done=bool(r["done"]),
+                total=r["total"],
+                copied=r["copied"],
+                present=r["present"],
+                failed=r["failed"],
+                bytes_copied=r["bytes_copied"],
+                error=r["error"],
+            )
+            for r in db.execute(
+                "SELECT * FROM job_folders WHERE job_id = ? ORDER BY position", (row["id"],)
+            )
+        )
+        issues = tuple(
+            IssueRow(r["at"], r["severity"], r["folder"], r["uid"], r["message"])
+            for r in db.execute(
+                "SELECT * FROM job_issues WHERE job_id = ? ORDER BY id", (row["id"],)
+            )
+        )
+        values["state"] = JobState(values["state"])
+        values["dry_run"] = bool(values["dry_run"])
+        return Job(**values, folders=folders, issues=issues)
+
+    def get(self, job_id: int) -> Job:
+        with self._transaction() as db:
+            self._mark_dead_jobs(db)
+            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                raise JobNotFoundError(f"no job number {job_id}")
+            return self._job(db, row)
+
+    def jobs(self, source_login: str | None = None) -> list[Job]:
+        """Every job, newest first; only those of one source address if given."""
+        with self._transaction() as db:
+            self._mark_dead_jobs(db)
+            if source_login is None:
+                rows = db.execute("SELECT * FROM jobs ORDER BY id DESC").fetchall()
+            else:
+                rows = db.execute(
+                    "SELECT * FROM jobs WHERE source_login = ? COLLATE NOCASE ORDER BY id DESC",
+                    (source_login,),
+                ).fetchall()
+            return [self._job(db, row) for row in rows]
+
+    def latest_for_source(self, source_login: str) -> Job:
+        """The newest job of a source address (the guide's status lookup)."""
+        found = self.jobs(source_login)
+        if not found:
+            raise JobNotFoundError(f"no sync task for {source_login}")
+        return found[0]
+
+    # --- ledger --------------------------------------------------------------------
+
+    def ledger_entries(self, scope: LedgerScope, job_id: int) -> dict[int, LedgerEntry]:
+        rows = self._db().execute(
+            "SELECT source_uid, fingerprint, size, job_id, copied FROM ledger "
+            "WHERE source_account = ? AND source_folder = ? AND source_uidvalidity = ? "
+            "AND destination_account = ? AND destination_folder = ? "
+            "AND destination_uidvalidity = ?",
+            _scope_key(scope),
+        )
+        return {
+            r["source_uid"]: LedgerEntry(
+                uid=r["source_uid"],
+                fingerprint=r["fingerprint"],
+                size=r["size"],
+                copied_by_this_job=bool(r["copied"]) and r["job_id"] == job_id,
+            )
+            for r in rows
+        }
+
+    def record_ledger(
+        self, scope: LedgerScope, entries: Sequence[LedgerEntry], job_id: int
+    ) -> None:
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO ledger (source_account, source_folder, "
+                "source_uidvalidity, destination_account, destination_folder, "
+                "destination_uidvalidity, source_uid, fingerprint, size, job_id, copied) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (*_scope_key(scope), e.uid, e.fingerprint, e.size, job_id,
+                     int(e.copied_by_this_job))
+                    for e in entries
+                ],
+            )
+
+
+def _scope_key(scope: LedgerScope) -> tuple[str, str, int, str, str, int]:
+    return (
+        scope.source_account,
+        scope.source_folder,
+        scope.source_uidvalidity,
+        scope.destination_account,
+        scope.destination_folder,
+        scope.destination_uidvalidity,
+    )
+
+
+class JobLedger:
+    """The engine's :class:`~imapcopy_tui.engine.ledger.Ledger`, kept in the job store."""
+
+    def __init__(self, store: JobStore, job_id: int) -> None:
+        self.store = store
+        self.job_id = job_id
+
+    def entries(self, scope: LedgerScope) -> dict[int, LedgerEntry]:
+        return self.store.ledger_entries(scope, self.job_id)
+
+    def record(self, scope: LedgerScope, entries: Sequence[LedgerEntry]) -> None:
+        self.store.record_ledger(scope, entries, self.job_id)
