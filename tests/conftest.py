@@ -1,0 +1,131 @@
+"""Shared fixtures: an isolated machine for every test, and real Dovecot servers.
+
+Every test gets its own XDG directories and job database under ``tmp_path`` and no
+password from the environment.  The Dovecot servers are session-scoped and start only when
+a test asks for one; mailboxes are kept apart by giving each test fresh user names
+(:func:`unique_user`, :func:`make_user`): on these servers any name logs in with the
+server's password and starts with an empty mailbox.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.dovecot import QUOTA_RULE, QUOTA_USER, DovecotServer, find_binary, make_server_root
+
+_user_numbers = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def isolated_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point every per-user location into ``tmp_path`` and drop passwords from the env.
+
+    ``HOME`` is kept (some libraries need a real one); the XDG variables win over it.
+    """
+    for var, sub in (
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_STATE_HOME", "state"),
+    ):
+        monkeypatch.setenv(var, str(tmp_path / "xdg" / sub))
+    monkeypatch.setenv("IMAPCOPY_DB", str(tmp_path / "jobs.sqlite3"))
+    monkeypatch.delenv("IMAPCOPY_PASSWORD1", raising=False)
+    monkeypatch.delenv("IMAPCOPY_PASSWORD2", raising=False)
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+def _new_user(node_name: str, tag: str = "") -> str:
+    """``u<n>-<test-name>``: unique in the session, short, and within Dovecot's user chars."""
+    slug = re.sub(r"[^a-z0-9]+", "-", node_name.lower().removeprefix("test_")).strip("-")
+    name = f"u{next(_user_numbers)}-{slug[:24].rstrip('-')}"
+    return f"{name}-{tag}" if tag else name
+
+
+@pytest.fixture
+def unique_user(request: pytest.FixtureRequest) -> str:
+    """A user name no other test uses: a fresh, empty mailbox on every server."""
+    return _new_user(request.node.name)
+
+
+@pytest.fixture
+def make_user(request: pytest.FixtureRequest) -> Callable[[], str]:
+    """A factory of further fresh user names, for tests needing several accounts."""
+    return lambda: _new_user(request.node.name)
+
+
+@pytest.fixture
+def quota_user(request: pytest.FixtureRequest, dovecot_dst: DovecotServer) -> str:
+    """A fresh user on ``dovecot_dst`` whose storage quota is ``QUOTA_RULE`` (300 KiB)."""
+    name = _new_user(request.node.name, "q")
+    dovecot_dst.add_quota_user(name, QUOTA_RULE)
+    return name
+
+
+# --- servers ----------------------------------------------------------------------------
+
+
+def _require_dovecot() -> None:
+    """Skip without Dovecot on a workstation; fail in CI, where the tests are the proof."""
+    if find_binary("dovecot") is not None:
+        return
+    message = "the dovecot binary is missing: install dovecot-imapd to run these tests"
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def dovecot_root() -> Iterator[Path]:
+    """A short directory holding every server of the session; removed at the end.
+
+    Set ``IMAPCOPY_KEEP_DOVECOT=1`` to keep it (configs, logs, mail) for a post-mortem.
+    """
+    _require_dovecot()
+    root = make_server_root()
+    yield root
+    if os.environ.get("IMAPCOPY_KEEP_DOVECOT"):
+        print(f"\nDovecot test files kept in {root}")
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _serve(server: DovecotServer) -> Iterator[DovecotServer]:
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot_src(dovecot_root: Path) -> Iterator[DovecotServer]:
+    """A source server: separator ``/``, no prefix, STARTTLS and IMAPS."""
+    yield from _serve(DovecotServer(dovecot_root, "src"))
+
+
+@pytest.fixture(scope="session")
+def dovecot_dst(dovecot_root: Path) -> Iterator[DovecotServer]:
+    """A destination server like ``dovecot_src``, where ``QUOTA_USER`` has a 300 KiB quota."""
+    yield from _serve(DovecotServer(dovecot_root, "dst", quota_users={QUOTA_USER: QUOTA_RULE}))
+
+
+@pytest.fixture(scope="session")
+def dovecot_dot(dovecot_root: Path) -> Iterator[DovecotServer]:
+    """A Courier/Cyrus-style server: separator ``.``, every folder under ``INBOX.``."""
+    yield from _serve(DovecotServer(dovecot_root, "dot", separator=".", prefix="INBOX."))
+
+
+@pytest.fixture(scope="session")
+def dovecot_notls(dovecot_root: Path) -> Iterator[DovecotServer]:
+    """A plaintext-only server: no STARTTLS offered, no IMAPS port (``tls_port == 0``)."""
+    yield from _serve(DovecotServer(dovecot_root, "notls", tls=False))

@@ -1,0 +1,201 @@
+"""Interrupted copies: connections cut mid-folder, a runner killed, a refused login."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from imapcopy_tui.engine.account import Account
+from imapcopy_tui.engine.copier import CopyOptions
+from imapcopy_tui.engine.progress import CopyListener
+from imapcopy_tui.engine.session import ImapSession, open_session
+from imapcopy_tui.errors import ConnectionLostError
+from imapcopy_tui.runner import run_job
+from imapcopy_tui.storage.store import JobState
+from tests.corpus import Corpus
+from tests.dovecot import DovecotServer
+from tests.helpers import FAST, account, assert_identical, new_store, sync
+
+pytestmark = pytest.mark.dovecot
+
+
+@dataclass
+class Cuts:
+    """Cut the destination connection at these APPEND numbers (counted over the job)."""
+
+    at: set[int]
+    after_append: bool  # True: the message lands, then the answer is lost
+    appends: int = 0
+
+
+def flaky_connector(cuts: Cuts) -> Any:
+    class FlakyDestination(ImapSession):
+        def append(self, folder: str, message: bytes, flags: Any, internal_date: Any) -> int | None:
+            cuts.appends += 1
+            if cuts.appends not in cuts.at:
+                return super().append(folder, message, flags, internal_date)
+            if cuts.after_append:
+                super().append(folder, message, flags, internal_date)
+                self._client.socket().shutdown(socket.SHUT_RDWR)
+                raise ConnectionLostError("test: the answer to APPEND was lost")
+            self._client.socket().shutdown(socket.SHUT_RDWR)
+            return super().append(folder, message, flags, internal_date)
+
+    def connect(acct: Account, **kwargs: Any) -> ImapSession:
+        session = open_session(acct, **kwargs)
+        if acct.role == "destination":
+            return FlakyDestination(acct, session._client)
+        return session
+
+    return connect
+
+
+class Reconnects(CopyListener):
+    def __init__(self) -> None:
+        self.attempts: list[int] = []
+
+    def reconnecting(self, attempt: int, delay: float, reason: str) -> None:
+        self.attempts.append(attempt)
+
+
+@pytest.mark.parametrize("after_append", [False, True], ids=["before-append", "after-append"])
+def test_cut_connections_are_reopened_and_nothing_is_doubled(
+    tmp_path: Path,
+    after_append: bool,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    unique_user: str,
+) -> None:
+    """Cuts before an APPEND and after one landed (answer lost) are retried with back-off;
+    the job finishes with every message exactly once."""
+    src_user, corpus = corpus_source
+    store = new_store(tmp_path)
+    src, dst = account(dovecot_src, src_user), account(dovecot_dst, unique_user, "destination")
+    job = store.create_job(src, dst)
+    cuts = Cuts(at={3, 4, 20}, after_append=after_append)
+    listener = Reconnects()
+    outcome = run_job(store, job.id, src, dst, CopyOptions(**FAST), listener=listener,
+                      connect=flaky_connector(cuts))
+    assert outcome.state is JobState.FINISHED, outcome.failure
+    # Before the APPEND, cut 4 follows cut 3 with no progress between: it is attempt 2.
+    # After it, message 3 is found present on resuming, which is progress.
+    assert listener.attempts == ([1, 1, 1] if after_append else [1, 2, 1])
+    assert_identical(corpus, dovecot_dst, unique_user)
+
+
+def test_reconnects_are_bounded(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    unique_user: str,
+) -> None:
+    """A connection that keeps dropping without progress ends the job as failed, naming
+    the account, after max_reconnects attempts."""
+    src_user, _ = corpus_source
+    store = new_store(tmp_path)
+    src, dst = account(dovecot_src, src_user), account(dovecot_dst, unique_user, "destination")
+    job = store.create_job(src, dst)
+    listener = Reconnects()
+    outcome = run_job(store, job.id, src, dst, CopyOptions(max_reconnects=2, **FAST),
+                      listener=listener, connect=flaky_connector(Cuts(set(range(1, 100)), False)))
+    assert outcome.state is JobState.FAILED
+    assert listener.attempts == [1, 2]
+    assert "destination account" in (outcome.failure or "")
+    assert store.get(job.id).state is JobState.FAILED
+
+
+KILLER = textwrap.dedent(
+    """
+    import json, os, signal, sys
+    from imapcopy_tui.engine.account import Account, Security
+    from imapcopy_tui.engine.copier import CopyOptions
+    from imapcopy_tui.engine.progress import CopyListener
+    from imapcopy_tui.runner import run_job
+    from imapcopy_tui.storage.store import JobStore
+
+    spec = json.loads(sys.stdin.read())  # passwords arrive on stdin, never in argv
+
+    class KillMidFolder(CopyListener):
+        def message_done(self, counts, uid, outcome, size):
+            if counts.display_name == spec["folder"] and counts.copied >= spec["after"]:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    src = Account(**spec["src"], security=Security.PLAIN, role="source")
+    dst = Account(**spec["dst"], security=Security.PLAIN, role="destination")
+    store = JobStore(spec["db"])
+    job = store.create_job(src, dst)
+    run_job(store, job.id, src, dst, CopyOptions(fetch_batch_count=5), listener=KillMidFolder())
+    """
+)
+
+
+def test_killed_runner_is_seen_interrupted_and_resumes_exactly_once(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    unique_user: str,
+) -> None:
+    """SIGKILL in the middle of INBOX: the job reads as interrupted at once, the next sync
+    resumes the same job, and every message ends on the destination exactly once."""
+    src_user, corpus = corpus_source
+    db = tmp_path / "jobs.sqlite3"
+
+    def side(server: DovecotServer, user: str) -> dict[str, Any]:
+        return {"host": server.host, "port": server.plain_port, "login": user,
+                "password": server.password}
+
+    spec = {"src": side(dovecot_src, src_user), "dst": side(dovecot_dst, unique_user),
+            "db": str(db), "folder": "INBOX", "after": 7}
+    child = subprocess.run([sys.executable, "-c", KILLER], input=json.dumps(spec), text=True,
+                           capture_output=True, timeout=120, cwd=Path(__file__).parents[2])
+    assert child.returncode == -9, child.stderr
+    store = new_store(tmp_path)
+    (job,) = store.jobs()
+    assert job.state is JobState.INTERRUPTED
+    client = dovecot_dst.client(unique_user)
+    landed = client.select_folder("INBOX", readonly=True)[b"EXISTS"]
+    client.logout()
+    assert 7 <= landed < len(corpus.messages[("INBOX",)])  # killed mid-folder
+
+    src, dst = account(dovecot_src, src_user), account(dovecot_dst, unique_user, "destination")
+    outcome = sync(store, src, dst)
+    assert outcome.job_id == job.id
+    assert outcome.state is JobState.FINISHED
+    resumed = store.get(job.id)
+    assert resumed.messages_copied + resumed.messages_present == corpus.message_count
+    assert resumed.messages_failed == 0
+    assert_identical(corpus, dovecot_dst, unique_user)
+
+
+def test_refused_login_ends_the_job_at_once(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    unique_user: str,
+) -> None:
+    """A wrong destination password fails the job immediately, without retries, saying
+    which account was refused; nothing is written to the destination."""
+    src_user, _ = corpus_source
+    store = new_store(tmp_path)
+    src = account(dovecot_src, src_user)
+    dst = account(dovecot_dst, unique_user, "destination", password="wrong")
+    job = store.create_job(src, dst)
+    listener = Reconnects()
+    outcome = run_job(store, job.id, src, dst, CopyOptions(**FAST), listener=listener)
+    assert outcome.state is JobState.FAILED
+    assert listener.attempts == []
+    assert f"destination account {unique_user}" in (outcome.failure or "")
+    recorded = store.get(job.id)
+    assert recorded.state is JobState.FAILED and "refused the login" in (recorded.failure or "")
