@@ -1,0 +1,160 @@
+"""Connection tests against real servers: each mistake gives its own clear error."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from imapcopy_tui.engine.account import Account, Security
+from imapcopy_tui.engine.session import ConnectStep, Timeouts, test_connection
+from imapcopy_tui.errors import (
+    AuthError,
+    CertificateHostnameError,
+    CertificateUntrustedError,
+    DnsError,
+    NotImapError,
+    NotTlsError,
+    PortClosedError,
+    ServerTimeoutError,
+    StartTlsUnavailableError,
+)
+from tests.dovecot import CERT_HOSTNAME, DovecotServer, free_ports
+from tests.helpers import account
+
+pytestmark = pytest.mark.dovecot
+QUICK = Timeouts(connect=1.0, read=5.0)
+
+
+def steps_of(acct: Account) -> list[ConnectStep]:
+    seen: list[ConnectStep] = []
+    test_connection(acct, timeouts=QUICK, on_step=seen.append)
+    return seen
+
+
+def test_tls_with_the_servers_ca_connects_in_two_steps(dovecot_src: DovecotServer) -> None:
+    """Implicit TLS to the right name with the CA file: connecting, then authenticated."""
+    acct = account(dovecot_src, "alice", host=CERT_HOSTNAME, port=dovecot_src.tls_port,
+                   security=Security.TLS, ca_file=str(dovecot_src.ca_file))
+    assert steps_of(acct) == [ConnectStep.CONNECTING, ConnectStep.AUTHENTICATED]
+
+
+def test_starttls_with_the_servers_ca_connects(dovecot_src: DovecotServer) -> None:
+    """STARTTLS on the plain port upgrades and logs in."""
+    acct = account(dovecot_src, "alice", host=CERT_HOSTNAME, security=Security.STARTTLS,
+                   ca_file=str(dovecot_src.ca_file))
+    assert steps_of(acct)[-1] is ConnectStep.AUTHENTICATED
+
+
+def test_wrong_password_names_the_account(dovecot_src: DovecotServer) -> None:
+    """A refused login says which account, on which server, and stops after step one."""
+    acct = account(dovecot_src, "alice", password="nope", role="destination")
+    seen: list[ConnectStep] = []
+    with pytest.raises(AuthError) as caught:
+        test_connection(acct, timeouts=QUICK, on_step=seen.append)
+    assert seen == [ConnectStep.CONNECTING]
+    message = str(caught.value)
+    assert f"destination account alice on {dovecot_src.host}:{dovecot_src.plain_port}" in message
+    assert "AUTHENTICATIONFAILED" in message or "Authentication failed" in message
+    assert "nope" not in message
+
+
+def test_closed_port_is_reported(dovecot_src: DovecotServer) -> None:
+    """Nothing listening: a port error suggesting the usual ports."""
+    with pytest.raises(PortClosedError, match="nothing accepts connections on port"):
+        steps_of(account(dovecot_src, "alice", port=free_ports(1)[0]))
+
+
+def test_tls_to_the_plain_port_is_not_tls(dovecot_src: DovecotServer) -> None:
+    """TLS spoken to a plain IMAP port: says the port does not speak TLS."""
+    acct = account(dovecot_src, "alice", host=CERT_HOSTNAME, security=Security.TLS,
+                   ca_file=str(dovecot_src.ca_file))
+    with pytest.raises(NotTlsError, match="does not speak TLS"):
+        steps_of(acct)
+
+
+def test_untrusted_certificate_is_refused(dovecot_src: DovecotServer) -> None:
+    """A self-signed certificate without its CA file is refused by default."""
+    acct = account(dovecot_src, "alice", host=CERT_HOSTNAME, port=dovecot_src.tls_port,
+                   security=Security.TLS)
+    with pytest.raises(CertificateUntrustedError, match="not trusted"):
+        steps_of(acct)
+
+
+def test_insecure_option_skips_the_check(dovecot_src: DovecotServer) -> None:
+    """Only the explicit option accepts an untrusted certificate."""
+    acct = account(dovecot_src, "alice", host=CERT_HOSTNAME, port=dovecot_src.tls_port,
+                   security=Security.TLS, verify_certificate=False)
+    assert steps_of(acct)[-1] is ConnectStep.AUTHENTICATED
+
+
+def test_wrong_host_name_is_reported(dovecot_src: DovecotServer) -> None:
+    """A trusted certificate for another name (localhost, reached as 127.0.0.1)."""
+    acct = account(dovecot_src, "alice", port=dovecot_src.tls_port, security=Security.TLS,
+                   ca_file=str(dovecot_src.ca_file))
+    with pytest.raises(CertificateHostnameError, match="not valid for the name '127.0.0.1'"):
+        steps_of(acct)
+
+
+def test_missing_starttls_is_an_error_not_a_downgrade(dovecot_notls: DovecotServer) -> None:
+    """STARTTLS asked of a server that does not offer it: an error, never plain text."""
+    acct = account(dovecot_notls, "alice", security=Security.STARTTLS)
+    with pytest.raises(StartTlsUnavailableError, match="does not offer STARTTLS"):
+        steps_of(acct)
+
+
+def test_unknown_host_is_a_dns_error() -> None:
+    """A name that does not resolve (.invalid never does)."""
+    acct = Account(host="imap.does-not-exist.invalid", login="a", password="p", port=993)
+    with pytest.raises(DnsError, match="does not resolve"):
+        steps_of(acct)
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A port that accepts connections and never says anything."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+def test_silent_server_times_out(silent_server: int) -> None:
+    """No greeting within the connect timeout: a timeout error, not a hang."""
+    acct = Account(host="127.0.0.1", login="a", password="p", port=silent_server,
+                   security=Security.PLAIN)
+    with pytest.raises(ServerTimeoutError, match="no IMAP greeting"):
+        steps_of(acct)
+
+
+@pytest.fixture
+def ssh_like_server() -> Iterator[int]:
+    """A port that greets like an SSH server."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+
+    def serve() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        conn.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
+        conn.recv(100)
+        conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+def test_other_protocol_is_not_imap(ssh_like_server: int) -> None:
+    """Something that is not IMAP answers: say so."""
+    acct = Account(host="127.0.0.1", login="a", password="p", port=ssh_like_server,
+                   security=Security.PLAIN)
+    with pytest.raises(NotImapError, match="not an IMAP server|without an IMAP greeting"):
+        steps_of(acct)
