@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import ipaddress
 import json
 import os
 import sys
@@ -139,6 +140,14 @@ def _read_password(args: argparse.Namespace, n: str, login: str) -> str:
     )
 
 
+def _is_loopback(host: str) -> bool:
+    """Plain text never leaves this machine on loopback, so no warning is needed there."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
+
+
 def account_from_args(args: argparse.Namespace, n: str) -> Account:
     """Build one side's account from the options, a preset filling what is not given."""
     side = SIDES[n]
@@ -176,7 +185,7 @@ def account_from_args(args: argparse.Namespace, n: str) -> Account:
             "someone on the network could read the password",
             file=sys.stderr,
         )
-    if security is Security.PLAIN:
+    if security is Security.PLAIN and not _is_loopback(host):
         print(
             f"imapcopy: warning: the {side} connection to {host} is not encrypted",
             file=sys.stderr,

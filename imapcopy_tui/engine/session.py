@@ -104,9 +104,9 @@ def _server_words(exc: BaseException) -> str:
     text = _text(exc.args[0]) if exc.args else str(exc)
     # imaplib formats errors as "<command> command error: BAD [b'text']" and IMAPClient as
     # "append failed: [OVERQUOTA] text"; keep what the server said.
-    match = re.search(r"\[b['\"](.*)['\"]\]$", text)
+    match = re.search(r"\[?b(['\"])(.*)\1\]?$", text)
     if match:
-        text = match.group(1)
+        text = match.group(2)
     if ": " in text and text.split(": ", 1)[0].endswith(("failed", "error")):
         text = text.split(": ", 1)[1]
     return text.strip()
