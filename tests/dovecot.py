@@ -386,6 +386,10 @@ class DovecotServer:
             raise DovecotError(f"{self.name} was started without the quota plugin")
         self.quota_users[user] = rule
         self._write_quota_users()
+        if self.running:
+            # Dovecot stats the passwd-file at most once per second (it remembers the second
+            # of its last check): a lookup in this same second could still see the old file.
+            time.sleep(1.05 - time.time() % 1)
 
     def reset_user(self, user: str) -> None:
         """Delete every mailbox of ``user`` (log the user out first)."""
