@@ -1,0 +1,83 @@
+"""Start a job in a process of its own, detached from the terminal.
+
+The copy must go on when the user closes the app or the SSH session drops: the runner gets
+its own session (no SIGHUP from the terminal), and the credentials through a pipe on its
+standard input, never through argv, the environment or a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from imapcopy_tui.engine.account import Account
+from imapcopy_tui.engine.copier import CopyOptions
+from imapcopy_tui.locations import ensure_private_dir
+from imapcopy_tui.storage.liveness import ProcessIdentity, process_start_ticks
+from imapcopy_tui.storage.store import JobStore
+
+RUNNER_MODULE = "imapcopy_tui.jobrunner"
+_SECRET_ENV = ("IMAPCOPY_PASSWORD1", "IMAPCOPY_PASSWORD2")
+
+
+def runner_log_path(store: JobStore, job_id: int) -> Path:
+    """Where a detached runner writes its diagnostics (never a secret)."""
+    return store.path.parent / "logs" / f"job-{job_id}.log"
+
+
+def launch_detached(
+    store: JobStore,
+    job_id: int,
+    source: Account,
+    destination: Account,
+    options: CopyOptions | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start the runner of ``job_id``; return at once (the caller may poll() to reap it)."""
+    options = options or CopyOptions()
+    payload = {
+        "db": str(store.path),
+        "job_id": job_id,
+        "source": _account_dict(source),
+        "destination": _account_dict(destination),
+        "options": {
+            "send_report": options.send_report,
+            "include": list(options.include),
+            "exclude": list(options.exclude),
+            "max_reconnects": options.max_reconnects,
+            "backoff_seconds": options.backoff_seconds,
+        },
+    }
+    log_path = runner_log_path(store, job_id)
+    ensure_private_dir(log_path.parent)
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    env = {k: v for k, v in os.environ.items() if k not in _SECRET_ENV}
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", RUNNER_MODULE],
+            stdin=subprocess.PIPE,
+            stdout=log_fd,
+            stderr=log_fd,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
+    finally:
+        os.close(log_fd)
+    store.assign_runner(job_id, ProcessIdentity(process.pid, process_start_ticks(process.pid)))
+    assert process.stdin is not None
+    try:
+        process.stdin.write(json.dumps(payload).encode("utf-8"))
+        process.stdin.close()
+    except BrokenPipeError:
+        pass  # the runner died at once; the job store will show it interrupted
+    return process
+
+
+def _account_dict(account: Account) -> dict[str, object]:
+    data = asdict(account)
+    data["security"] = account.security.value
+    return data
