@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 
 from imapcopy_tui.engine.account import Account
-from imapcopy_tui.engine.copier import Copier, Connector, CopyOptions
+from imapcopy_tui.engine.copier import Connector, Copier, CopyOptions
 from imapcopy_tui.engine.progress import CopyListener, CopyResult, ListenerGroup
 from imapcopy_tui.engine.session import open_session
 from imapcopy_tui.errors import AuthError, ConnectError, CopyCancelled, ImapCopyError

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.corpus import Corpus, fill_source
 from tests.dovecot import QUOTA_RULE, QUOTA_USER, DovecotServer, find_binary, make_server_root
 
 _user_numbers = itertools.count(1)
@@ -129,3 +130,28 @@ def dovecot_dot(dovecot_root: Path) -> Iterator[DovecotServer]:
 def dovecot_notls(dovecot_root: Path) -> Iterator[DovecotServer]:
     """A plaintext-only server: no STARTTLS offered, no IMAPS port (``tls_port == 0``)."""
     yield from _serve(DovecotServer(dovecot_root, "notls", tls=False))
+
+
+# --- filled sources: a copy never changes its source, so tests share them -------------
+
+
+@pytest.fixture(scope="session")
+def corpus_source(dovecot_src: DovecotServer) -> tuple[str, Corpus]:
+    """(user, corpus) on the '/' server."""
+    user = "corpus-slash"
+    client = dovecot_src.client(user)
+    try:
+        return user, fill_source(client, dovecot_src.separator, dovecot_src.prefix)
+    finally:
+        client.logout()
+
+
+@pytest.fixture(scope="session")
+def corpus_dot_source(dovecot_dot: DovecotServer) -> tuple[str, Corpus]:
+    """(user, corpus) on the '.' + 'INBOX.' server."""
+    user = "corpus-dot"
+    client = dovecot_dot.client(user)
+    try:
+        return user, fill_source(client, dovecot_dot.separator, dovecot_dot.prefix)
+    finally:
+        client.logout()

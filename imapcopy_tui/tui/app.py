@@ -1,0 +1,151 @@
+"""The imapcopy terminal app: the flow of the guide, from service choice to status."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from imapcopy_tui.config.presets import PresetCatalogue, load_presets_lenient
+from imapcopy_tui.config.settings import RememberedAccount, load_settings, save_settings
+from imapcopy_tui.engine.account import Account
+from imapcopy_tui.errors import ConfigError
+from imapcopy_tui.locations import default_db_path
+from imapcopy_tui.storage.store import JobStore
+from imapcopy_tui.tui.messages import (
+    ConnectionVerified,
+    JobStarted,
+    OpenJob,
+    ServiceChosen,
+    SettingsEntered,
+)
+from imapcopy_tui.tui.screens.connect import ConnectScreen
+from imapcopy_tui.tui.screens.help import HelpScreen
+from imapcopy_tui.tui.screens.jobs import JobsScreen
+from imapcopy_tui.tui.screens.progress import ProgressScreen
+from imapcopy_tui.tui.screens.service import ServiceScreen
+from imapcopy_tui.tui.screens.settings import SettingsScreen
+from imapcopy_tui.tui.screens.status import StatusScreen
+from imapcopy_tui.tui.screens.sync import SyncScreen
+
+
+class ImapCopyApp(App[int]):
+    """Owns the flow: screens post messages up, the app decides what comes next."""
+
+    TITLE = "imapcopy"
+    SUB_TITLE = "copy a mailbox into another"
+    CSS_PATH = "app.tcss"
+    # Themes are switched with F2; the palette would only crowd an 80-column footer.
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+s", "status", "Status"),
+        Binding("ctrl+o", "jobs", "All tasks"),
+        Binding("f2", "toggle_theme", "Theme", show=False),
+        Binding("ctrl+q", "quit", "Quit", show=False),
+    ]
+
+    def __init__(
+        self,
+        db_path: Path | None = None,
+        presets_file: Path | None = None,
+        settings_file: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = JobStore(db_path or default_db_path())
+        self.settings_file = settings_file
+        catalogue, preset_errors = load_presets_lenient(presets_file)
+        self.catalogue: PresetCatalogue = catalogue
+        self.settings, settings_errors = load_settings(settings_file)
+        self.config_errors: list[ConfigError] = preset_errors + settings_errors
+        self.source: Account | None = None
+        self.runners: list[subprocess.Popen[bytes]] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(ServiceScreen("source", self.catalogue))
+        for error in self.config_errors:
+            self.notify(str(error), title="Configuration ignored", severity="warning",
+                        timeout=15)
+        active = [j for j in self.store.jobs() if j.state.active]
+        if active:
+            self.notify(
+                f"{len(active)} sync task(s) running, e.g. {active[0].source_login}: "
+                "press ctrl+o to follow.",
+                timeout=10,
+            )
+        self.set_interval(2.0, self._reap_runners)
+
+    def _reap_runners(self) -> None:
+        # Runners we started are our children: collect their exit status so none lingers.
+        self.runners = [r for r in self.runners if r.poll() is None]
+
+    # --- the flow ------------------------------------------------------------------
+
+    def on_service_chosen(self, message: ServiceChosen) -> None:
+        self.push_screen(
+            SettingsScreen(message.side, message.preset, self.settings.for_side(message.side))
+        )
+
+    def on_settings_entered(self, message: SettingsEntered) -> None:
+        self.push_screen(ConnectScreen(message.side, message.preset, message.account))
+
+    def on_connection_verified(self, message: ConnectionVerified) -> None:
+        account = message.account
+        remembered = RememberedAccount(
+            preset=message.preset.key,
+            login=account.login,
+            host=account.host,
+            port=account.port,
+            security=account.security.value,
+            ca_file=account.ca_file or "",
+            verify_certificate=account.verify_certificate,
+        )
+        self.settings = self.settings.with_side(message.side, remembered)
+        try:
+            save_settings(self.settings, self.settings_file)
+        except OSError as exc:
+            self.notify(f"Settings not remembered: {exc}", severity="warning")
+        if message.side == "source":
+            self.source = account
+            self.push_screen(ServiceScreen("destination", self.catalogue))
+        elif self.source is not None:
+            self.push_screen(SyncScreen(self.store, self.source, account))
+
+    def on_job_started(self, message: JobStarted) -> None:
+        self.runners.append(message.runner)
+        self.source = None  # the passwords are not kept once the runner has them
+        self.action_home()
+        self.push_screen(ProgressScreen(self.store, message.job_id))
+
+    def on_open_job(self, message: OpenJob) -> None:
+        self.push_screen(ProgressScreen(self.store, message.job_id))
+
+    # --- actions -------------------------------------------------------------------
+
+    def action_home(self) -> None:
+        """Back to the first screen."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_status(self) -> None:
+        if not isinstance(self.screen, StatusScreen):
+            self.push_screen(StatusScreen(self.store))
+
+    def action_jobs(self) -> None:
+        if not isinstance(self.screen, JobsScreen):
+            self.push_screen(JobsScreen(self.store))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+
+def run_app() -> int:
+    """Run the app in this terminal; return its exit code."""
+    result = ImapCopyApp().run()
+    return result or 0

@@ -1,0 +1,86 @@
+"""Both connections passed: what will happen, and the Sync button."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Footer, Header, Static
+
+from imapcopy_tui.engine.account import Account
+from imapcopy_tui.engine.copier import CopyOptions
+from imapcopy_tui.errors import ImapCopyError, JobExistsError
+from imapcopy_tui.launcher import launch_detached
+from imapcopy_tui.storage.store import JobStore
+from imapcopy_tui.tui.messages import JobStarted
+
+GENERAL_ERROR = "An error occurred while starting the synchronisation."
+
+
+def _describe(account: Account) -> str:
+    return f"{account.login} on {account.host}:{account.port} ({account.security.value})"
+
+
+class SyncScreen(Screen[None]):
+    """The guide's "Synchronise" step, with a summary of what the copy will do."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+y", "sync", "Sync", priority=True),
+    ]
+
+    def __init__(self, store: JobStore, source: Account, destination: Account) -> None:
+        super().__init__(name="sync")
+        self.store = store
+        self.source = source
+        self.destination = destination
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(classes="page"):
+            yield Static("Step 3 of 3 - copy", classes="title")
+            yield Static(
+                f"From  {_describe(self.source)}\n"
+                f"Into  {_describe(self.destination)}\n\n"
+                "Every message of every folder will be copied with its flags and dates.\n"
+                "Folders missing on the destination are created, even empty ones.\n"
+                "Nothing is deleted or changed on either side, and mail already there is\n"
+                "not copied twice. It can take hours: you may close the app meanwhile.",
+                id="summary",
+                markup=False,
+            )
+            yield Checkbox("Send a report to the destination inbox at the end", value=True,
+                           id="report")
+            yield Static("", id="sync-error", classes="field-error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Sync", variant="success", id="sync")
+                yield Button("Back", id="back")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#sync", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "sync":
+            self.action_sync()
+        else:
+            self.action_back()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_sync(self) -> None:
+        error = self.query_one("#sync-error", Static)
+        try:
+            job = self.store.create_job(self.source, self.destination)
+        except JobExistsError as exc:
+            # The guide's form: the general message, then the precise reason.
+            error.update(f"{GENERAL_ERROR} {str(exc)[:1].upper()}{str(exc)[1:]}.")
+            return
+        except ImapCopyError as exc:
+            error.update(f"{GENERAL_ERROR} {exc}")
+            return
+        options = CopyOptions(send_report=self.query_one("#report", Checkbox).value)
+        runner = launch_detached(self.store, job.id, self.source, self.destination, options)
+        self.post_message(JobStarted(job.id, runner))

@@ -1,0 +1,229 @@
+"""The whole flow, driven with the keyboard through Textual's Pilot, against real Dovecot."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from imapcopy_tui.storage.store import JobState, JobStore
+from imapcopy_tui.tui.app import ImapCopyApp
+from imapcopy_tui.tui.screens.connect import ConnectScreen
+from imapcopy_tui.tui.screens.progress import ProgressScreen
+from imapcopy_tui.tui.screens.service import ServiceScreen
+from imapcopy_tui.tui.screens.settings import SettingsScreen
+from imapcopy_tui.tui.screens.status import StatusScreen
+from imapcopy_tui.tui.screens.sync import SyncScreen
+from tests.corpus import Corpus
+from tests.dovecot import DovecotServer
+from tests.helpers import assert_identical
+
+pytestmark = pytest.mark.dovecot
+SIZE = (80, 24)
+
+
+def text_of(app: ImapCopyApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def wait_for(pilot: Pilot[int], condition: object, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting; screen is {pilot.app.screen!r}")
+        await pilot.pause(0.05)
+
+
+async def choose_other(pilot: Pilot[int]) -> None:
+    assert isinstance(pilot.app.screen, ServiceScreen)
+    await pilot.press(*"other", "enter")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, SettingsScreen)
+
+
+async def type_settings(pilot: Pilot[int], server: DovecotServer, login: str,
+                        password: str) -> None:
+    """Fill the form as a person does: type, Tab from field to field, choose plain."""
+    screen = pilot.app.screen
+    assert isinstance(screen, SettingsScreen)
+    await pilot.press(*login, "tab", *password, "tab", *server.host, "tab")
+    await pilot.press("end", "ctrl+u", *str(server.plain_port), "tab")
+    # The security list: open it, two down to "None", confirm.
+    await pilot.press("enter", "down", "down", "enter")
+    await pilot.pause()
+    assert screen.query_one("#security").value == "plain"  # type: ignore[attr-defined]
+
+
+async def test_connection(pilot: Pilot[int]) -> ConnectScreen:
+    await pilot.press("ctrl+t")
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, ConnectScreen)
+    await wait_for(pilot, lambda: screen.finished)
+    return screen
+
+
+test_connection.__test__ = False  # type: ignore[attr-defined]
+
+
+async def test_keyboard_flow_copies_everything_and_status_says_finished(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    unique_user: str,
+) -> None:
+    """Other → settings → two-step test, twice; Sync; the counters move to "finished";
+    the status lookup says finished; every message is on the destination."""
+    src_user, corpus = corpus_source
+    db = tmp_path / "jobs.sqlite3"
+    app = ImapCopyApp(db_path=db)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose_other(pilot)
+        await type_settings(pilot, dovecot_src, src_user, dovecot_src.password)
+        connect = await test_connection(pilot)
+        assert text_of(app, "#step-1") == "1. Testing the connection to your account..."
+        assert text_of(app, "#step-2") == "2. The connection to your account has been established."
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ServiceScreen) and app.screen.side == "destination"
+
+        await choose_other(pilot)
+        await type_settings(pilot, dovecot_dst, unique_user, dovecot_dst.password)
+        await test_connection(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SyncScreen)
+        assert f"From  {src_user} on" in text_of(app, "#summary")
+        await pilot.press("enter")  # the Sync button has the focus
+        await pilot.pause()
+        assert isinstance(app.screen, ProgressScreen)
+        progress = app.screen
+        headlines: set[str] = set()
+
+        def finished() -> bool:
+            headlines.add(text_of(app, "#job-headline"))
+            return "finished" in text_of(app, "#job-headline")
+
+        await wait_for(pilot, finished)
+        assert text_of(app, "#job-headline") == "The sync of your accounts is finished."
+        assert f"{corpus.message_count} copied" in text_of(app, "#job-counters")
+        assert f"Folders {len(corpus.messages)}/{len(corpus.messages)}" in text_of(
+            app, "#job-counters")
+        assert progress is app.screen
+
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, StatusScreen)
+        await pilot.press(*src_user, "enter")
+        await pilot.pause()
+        assert text_of(app, "#job-headline") == "The sync of your accounts is finished."
+        del connect
+    assert_identical(corpus, dovecot_dst, unique_user)
+    (job,) = JobStore(db).jobs()
+    assert job.state is JobState.FINISHED
+
+
+async def test_wrong_password_then_corrected(
+    tmp_path: Path, dovecot_src: DovecotServer, unique_user: str
+) -> None:
+    """A wrong password shows the engine's error and the way back; corrected, it passes."""
+    app = ImapCopyApp(db_path=tmp_path / "jobs.sqlite3")
+    async with app.run_test(size=SIZE) as pilot:
+        await choose_other(pilot)
+        await type_settings(pilot, dovecot_src, unique_user, "Zz9-not-it")
+        await test_connection(pilot)
+        assert text_of(app, "#step-2") == "2. The connection failed:"
+        error = text_of(app, "#error")
+        assert f"source account {unique_user}" in error and "refused the login" in error
+        assert "Zz9-not-it" not in error
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen)
+        app.screen.query_one("#password").focus()
+        await pilot.press("end", "ctrl+u", *dovecot_src.password)
+        await test_connection(pilot)
+        assert text_of(app, "#step-2").endswith("has been established.")
+
+
+async def test_fields_are_checked_before_connecting(tmp_path: Path) -> None:
+    """Empty login, a port that is not a number, a host with spaces: messages beside the
+    fields, and no connection test starts."""
+    app = ImapCopyApp(db_path=tmp_path / "jobs.sqlite3")
+    async with app.run_test(size=SIZE) as pilot:
+        await choose_other(pilot)
+        await pilot.press("tab", *"pw", "tab", *"bad host", "tab", "end", "ctrl+u",
+                          *"99x", "ctrl+t")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen)
+        assert "full address or the login" in text_of(app, "#login-error")
+        assert "no spaces" in text_of(app, "#host-error")
+        assert "is a number" in text_of(app, "#port-error")
+        assert text_of(app, "#password-error") == ""
+
+
+async def test_second_sync_is_refused_with_the_guides_words(
+    tmp_path: Path, dovecot_src: DovecotServer, dovecot_dst: DovecotServer, unique_user: str
+) -> None:
+    """Sync for an account with a running job: general message, then the precise reason;
+    no second job."""
+    from imapcopy_tui.engine.account import Account, Security
+
+    db = tmp_path / "jobs.sqlite3"
+    store = JobStore(db)
+    src = Account(host=dovecot_src.host, port=dovecot_src.plain_port, login=unique_user,
+                  password=dovecot_src.password, security=Security.PLAIN)
+    dst = Account(host=dovecot_dst.host, port=dovecot_dst.plain_port, login=unique_user,
+                  password=dovecot_dst.password, security=Security.PLAIN, role="destination")
+    running = store.create_job(src, dst)
+    store.start(running.id)  # this process is its live runner
+    app = ImapCopyApp(db_path=db)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(SyncScreen(app.store, src, dst))
+        await pilot.pause()
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert text_of(app, "#sync-error") == (
+            "An error occurred while starting the synchronisation. "
+            "A sync task for this account already exists."
+        )
+        assert isinstance(app.screen, SyncScreen)
+    assert [j.id for j in store.jobs()] == [running.id]
+
+
+async def test_job_survives_the_app_exiting(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    unique_user: str,
+) -> None:
+    """Quit the app right after Sync: the detached runner finishes the copy alone."""
+    from imapcopy_tui.engine.account import Account, Security
+
+    src_user, corpus = corpus_source
+    db = tmp_path / "jobs.sqlite3"
+    src = Account(host=dovecot_src.host, port=dovecot_src.plain_port, login=src_user,
+                  password=dovecot_src.password, security=Security.PLAIN)
+    dst = Account(host=dovecot_dst.host, port=dovecot_dst.plain_port, login=unique_user,
+                  password=dovecot_dst.password, security=Security.PLAIN, role="destination")
+    app = ImapCopyApp(db_path=db)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(SyncScreen(app.store, src, dst))
+        await pilot.pause()
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        (runner,) = app.runners
+        await pilot.press("ctrl+q")
+    assert runner.poll() is None or runner.returncode == 0  # not killed with the app
+    store = JobStore(db)
+    deadline = time.monotonic() + 60
+    while store.jobs()[0].state.active and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    (job,) = store.jobs()
+    assert job.state is JobState.FINISHED, job.failure
+    assert_identical(corpus, dovecot_dst, unique_user)
