@@ -55,6 +55,12 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as our one-line error and exit code."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        prefix = "unrecognized arguments: "
+        if message.startswith(prefix):
+            # Never echo values: a mistyped "--passw=secret" or "--pass secret" would put
+            # the password on the screen and into logs.
+            names = [t.split("=", 1)[0] for t in message[len(prefix):].split() if t[:1] == "-"]
+            message = "unknown option(s): " + (", ".join(names) or "(values not shown)")
         raise UsageError(message)
 
 
@@ -80,12 +86,17 @@ def _add_account_options(parser: argparse.ArgumentParser, n: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="imapcopy", description="Copy every message of one IMAP mailbox into another.")
+    # No abbreviations: argparse would echo a mistyped "--passw=secret" in its error.
+    parser = _Parser(
+        prog="imapcopy",
+        description="Copy every message of one IMAP mailbox into another.",
+        allow_abbrev=False,
+    )
     parser.add_argument("--version", action="version", version=f"imapcopy {__version__}")
     parser.add_argument("--db", type=Path, help="job database (default: $IMAPCOPY_DB or the data directory)")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    sync = sub.add_parser("sync", help="copy the source mailbox into the destination, in the foreground")
+    sync = sub.add_parser("sync", allow_abbrev=False, help="copy the source mailbox into the destination, in the foreground")
     for n in SIDES:
         _add_account_options(sync, n)
     sync.add_argument("--dry-run", "--dry", action="store_true", help="show what would be copied; change nothing")
@@ -96,16 +107,16 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--max-reconnects", type=int, default=CopyOptions.max_reconnects, metavar="N", help="reconnections after a lost connection before giving up (default %(default)s)")
     sync.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    check = sub.add_parser("test", help="test the connection to one or both accounts (like --justconnect)")
+    check = sub.add_parser("test", allow_abbrev=False, help="test the connection to one or both accounts (like --justconnect)")
     for n in SIDES:
         _add_account_options(check, n)
 
-    status = sub.add_parser("status", help="state of the latest sync of a source address")
+    status = sub.add_parser("status", allow_abbrev=False, help="state of the latest sync of a source address")
     status.add_argument("address", help="the source login or address")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    jobs = sub.add_parser("jobs", help="list every sync task")
+    jobs = sub.add_parser("jobs", allow_abbrev=False, help="list every sync task")
     jobs.add_argument("--json", action="store_true", help="machine-readable output")
     jobs.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
@@ -372,9 +383,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - one line, never a traceback
         if os.environ.get("IMAPCOPY_DEBUG"):
             raise
+        # The type only: the text of an unexpected error could quote a secret.
         print(
-            f"imapcopy: internal error: {type(error).__name__}: {error} "
-            "(set IMAPCOPY_DEBUG=1 for details)",
+            f"imapcopy: internal error ({type(error).__name__}); "
+            "set IMAPCOPY_DEBUG=1 to see the details",
             file=sys.stderr,
         )
         return ExitCode.FAILED

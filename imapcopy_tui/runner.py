@@ -52,12 +52,12 @@ def run_job(
         cancel=cancel,
         connect=connect,
     )
-    store.clear_issues(job_id)
-    store.start(job_id)
     state = JobState.FAILED
     failure: str | None = None
     error: ImapCopyError | None = None
     try:
+        store.clear_issues(job_id)
+        store.start(job_id)
         result = copier.run()
         state = JobState.FINISHED_WITH_ERRORS if result.errors else JobState.FINISHED
     except CopyCancelled as exc:
@@ -69,7 +69,9 @@ def run_job(
     except (AuthError, ConnectError, ImapCopyError) as exc:
         state, failure, error = JobState.FAILED, str(exc), exc
     except Exception as exc:  # noqa: BLE001 - the job must end in a state, whatever happens
-        state, failure = JobState.FAILED, f"internal error: {type(exc).__name__}: {exc}"
+        # Only the type: an unexpected exception's text could quote anything, a password
+        # included, and this goes to disk.
+        state, failure = JobState.FAILED, f"internal error ({type(exc).__name__})"
         _close(store, recorder, job_id, state, failure)
         raise
     _close(store, recorder, job_id, state, failure)

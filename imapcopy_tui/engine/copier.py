@@ -39,12 +39,19 @@ from imapcopy_tui.engine.progress import (
     Severity,
 )
 from imapcopy_tui.engine.report import build_report
-from imapcopy_tui.engine.session import FolderState, ImapSession, Timeouts, open_session
+from imapcopy_tui.engine.session import (
+    FolderState,
+    ImapSession,
+    RawFolder,
+    Timeouts,
+    open_session,
+)
 from imapcopy_tui.errors import ConnectError, CopyCancelled, ServerError
 
 _META_ITEMS = ("FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]")
 _IDENTITY_ITEMS = ("RFC822.SIZE", "BODY.PEEK[HEADER]")
 _RECENT = "\\recent"
+DROPS_BEFORE_SKIPPING = 3
 
 Connector = Callable[..., ImapSession]
 
@@ -86,6 +93,10 @@ def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
+def _folder_names(folders: Sequence[RawFolder]) -> set[str]:
+    return {INBOX if f.name.upper() == INBOX else f.name for f in folders}
+
+
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -112,6 +123,8 @@ class Copier:
         self.cancel = cancel or threading.Event()
         self._connect = connect
         self.result = CopyResult(dry_run=self.options.dry_run)
+        self._in_flight: tuple[str, int] | None = None  # (source folder, UID) being sent
+        self._drops: dict[tuple[str, int], int] = {}
 
     # --- the job -------------------------------------------------------------------
 
@@ -126,6 +139,7 @@ class Copier:
         destination_folders: set[str] = set()
         failures = 0
         processed_at_last_failure = -1
+        reconnected = False
         try:
             while True:
                 try:
@@ -134,6 +148,10 @@ class Copier:
                     src, dst = sessions
                     if plan is None:
                         plan, destination_folders = self._plan(src, dst)
+                    elif reconnected:
+                        # A CREATE may have landed just before the connection broke.
+                        destination_folders = _folder_names(dst.list_folders())
+                        reconnected = False
                     while plan:
                         self._check_cancel()
                         folder, counts = plan[0]
@@ -149,6 +167,8 @@ class Copier:
                         for session in sessions:
                             session.close()
                         sessions = None
+                    reconnected = True
+                    self._note_in_flight_failure()
                     processed = self.result.total("processed")
                     failures = 1 if processed > processed_at_last_failure else failures + 1
                     processed_at_last_failure = processed
@@ -185,8 +205,23 @@ class Copier:
             raise CopyCancelled("the copy was stopped")
 
     def _issue(self, issue: CopyIssue) -> None:
+        # A folder restarted after a reconnect meets the same refusals again: keep one.
+        if issue in self.result.issues:
+            return
         self.result.issues.append(issue)
         self.listener.issue(issue)
+
+    def _note_in_flight_failure(self) -> None:
+        """Count a lost connection against the message being copied at that moment.
+
+        Some servers drop the connection on a message they cannot take (too big, say):
+        retrying it forever would stop the whole job, so after ``DROPS_BEFORE_SKIPPING``
+        drops on the same message it is recorded as failed and skipped.
+        """
+        if self._in_flight is None:
+            return
+        self._drops[self._in_flight] = self._drops.get(self._in_flight, 0) + 1
+        self._in_flight = None
 
     # --- planning ------------------------------------------------------------------
 
@@ -197,10 +232,19 @@ class Copier:
         destination_raw = dst.list_folders()
         source_ns = Namespace.discover(src, source_raw)
         destination_ns = Namespace.discover(dst, destination_raw)
-        existing = {INBOX if f.name.upper() == INBOX else f.name for f in destination_raw}
+        existing = _folder_names(destination_raw)
         folders = [
             f for f in plan_folders(source_raw, source_ns, destination_ns) if self.options.wants(f)
         ]
+        for folder in folders:
+            if folder.renamed_because:
+                self._issue(
+                    CopyIssue(
+                        f"copied into {folder.destination_name!r}: {folder.renamed_because}",
+                        folder=folder.source_name,
+                        severity=Severity.WARNING,
+                    )
+                )
         plan: list[tuple[Folder, FolderCounts]] = []
         for folder in folders:
             counts = FolderCounts(
@@ -298,12 +342,16 @@ class Copier:
         self.listener.folder_started(counts)
 
         todo = [u for u in uids if u not in known]
-        messages = self._scan(src, todo)
+        try:
+            messages = self._scan(src, todo)
+            available: Counter[str] = Counter()
+            if messages and destination_state and destination_state.exists:
+                available = self._destination_fingerprints(dst)
+                available.subtract(Counter(e.fingerprint for e in skipped))
+        except ServerError as exc:
+            self._fail_folder(counts, f"cannot read the folder's messages: {exc}")
+            return
         counts.total -= len(todo) - len(messages)  # expunged meanwhile
-        available: Counter[str] = Counter()
-        if messages and destination_state and destination_state.exists:
-            available = self._destination_fingerprints(dst)
-            available.subtract(Counter(e.fingerprint for e in skipped))
         to_copy: list[_Message] = []
         found: list[LedgerEntry] = []
         for message in messages:
@@ -332,10 +380,15 @@ class Copier:
         for chunk in _chunks(uids, self.options.scan_batch_count):
             self._check_cancel()
             fetched = src.fetch(chunk, _META_ITEMS)
+            absent = [uid for uid in chunk if uid not in fetched]
+            if absent and src.existing_uids(absent):
+                raise ServerError(
+                    f"{self.source.describe()}: the server did not describe every message"
+                )
             for uid in chunk:
                 data = fetched.get(uid)
                 if data is None:
-                    continue
+                    continue  # expunged since the UID list was read
                 header = data.get(b"BODY[HEADER]") or b""
                 size = int(data.get(b"RFC822.SIZE", 0))
                 messages.append(
@@ -376,6 +429,51 @@ class Copier:
         if batch:
             yield batch
 
+    def _fail_message(self, counts: FolderCounts, message: _Message, reason: str) -> None:
+        counts.failed += 1
+        self._issue(CopyIssue(reason, folder=counts.display_name, uid=message.uid))
+        self.listener.message_done(counts, message.uid, MessageOutcome.FAILED, message.size)
+
+    def _fetch_bodies(
+        self, src: ImapSession, batch: Sequence[_Message], counts: FolderCounts
+    ) -> dict[int, bytes]:
+        """Bodies of a batch; a batch the server refuses is fetched message by message."""
+        refused: set[int] = set()
+        try:
+            fetched = src.fetch([m.uid for m in batch], ("BODY.PEEK[]",))
+        except ServerError:
+            if len(batch) == 1:
+                raise
+            fetched = {}
+            for message in batch:
+                try:
+                    fetched.update(src.fetch([message.uid], ("BODY.PEEK[]",)))
+                except ServerError as exc:
+                    self._fail_message(counts, message, f"the source refused to send it: {exc}")
+                    refused.add(message.uid)
+        bodies: dict[int, bytes] = {}
+        missing = []
+        for message in batch:
+            if message.uid in refused:
+                continue
+            body = fetched.get(message.uid, {}).get(b"BODY[]")
+            if body is None:
+                missing.append(message)
+            else:
+                bodies[message.uid] = bytes(body)
+        if missing:
+            # Gone (expunged since the scan) or withheld (some servers answer NIL for a
+            # damaged message): only the second is an error.
+            still_there = set(src.existing_uids([m.uid for m in missing]))
+            for message in missing:
+                if message.uid in still_there:
+                    self._fail_message(
+                        counts, message, "the source server did not return this message"
+                    )
+                else:
+                    counts.total -= 1
+        return bodies
+
     def _transfer(
         self,
         src: ImapSession,
@@ -389,14 +487,26 @@ class Copier:
         dropped_keywords: set[str] = set()
         for batch in self._batches(messages):
             self._check_cancel()
-            bodies = src.fetch([m.uid for m in batch], ("BODY.PEEK[]",))
+            try:
+                bodies = self._fetch_bodies(src, batch, counts)
+            except ServerError as exc:
+                self._fail_message(counts, batch[0], f"the source refused to send it: {exc}")
+                continue
             landed: list[LedgerEntry] = []
             try:
                 for message in batch:
                     self._check_cancel()
-                    body = bodies.get(message.uid, {}).get(b"BODY[]")
-                    if body is None:  # expunged on the source since the scan
-                        counts.total -= 1
+                    body = bodies.get(message.uid)
+                    if body is None:
+                        continue  # failed or gone: already counted
+                    in_flight = (scope.source_folder, message.uid)
+                    if self._drops.get(in_flight, 0) >= DROPS_BEFORE_SKIPPING:
+                        self._fail_message(
+                            counts,
+                            message,
+                            f"the connection broke {DROPS_BEFORE_SKIPPING} times while this "
+                            "message was being copied; it was skipped",
+                        )
                         continue
                     flags = [
                         f
@@ -404,17 +514,14 @@ class Copier:
                         if f.startswith("\\") or destination_state.accepts_keyword(f)
                     ]
                     dropped_keywords.update(set(message.flags) - set(flags))
+                    self._in_flight = in_flight
                     try:
                         dst.append(destination_name, body, flags, message.internal_date)
                     except ServerError as exc:
-                        counts.failed += 1
-                        self._issue(
-                            CopyIssue(str(exc), folder=counts.display_name, uid=message.uid)
-                        )
-                        self.listener.message_done(
-                            counts, message.uid, MessageOutcome.FAILED, message.size
-                        )
+                        self._in_flight = None
+                        self._fail_message(counts, message, str(exc))
                         continue
+                    self._in_flight = None
                     landed.append(LedgerEntry(message.uid, message.fingerprint, message.size, True))
                     counts.copied += 1
                     counts.bytes_copied += message.size

@@ -20,20 +20,30 @@ SEPARATOR_STAND_IN = "_"
 
 @dataclass(frozen=True)
 class Namespace:
-    """The personal namespace of an account: prefix and hierarchy separator."""
+    """The personal namespace of an account: prefix and hierarchy separator.
+
+    ``foreign_prefixes`` are the other users' and shared namespaces, whose folders LIST may
+    show but which are not this account's own mail.
+    """
 
     prefix: str
     separator: str
+    foreign_prefixes: tuple[str, ...] = ()
 
     @classmethod
     def discover(cls, session: ImapSession, folders: list[RawFolder]) -> Namespace:
         """Ask NAMESPACE; without it, take the separator LIST reports and no prefix."""
         found = session.personal_namespace()
         separator = next((f.delimiter for f in folders if f.delimiter), None)
+        foreign = session.foreign_prefixes()
         if found is not None:
             prefix, ns_separator = found
-            return cls(prefix=prefix, separator=ns_separator or separator or "/")
-        return cls(prefix="", separator=separator or "/")
+            return cls(prefix, ns_separator or separator or "/", foreign)
+        return cls("", separator or "/", foreign)
+
+    def owns(self, name: str) -> bool:
+        """Whether ``name`` is in the personal namespace (not another user's, not shared)."""
+        return name.upper() == INBOX or not any(name.startswith(p) for p in self.foreign_prefixes)
 
     def parts(self, name: str) -> tuple[str, ...]:
         """Split a server name into parts relative to this namespace."""
@@ -70,6 +80,7 @@ class Folder:
     destination_name: str
     selectable: bool
     special_use: frozenset[str]
+    renamed_because: str = ""  # why the destination name is not the plain mapping
 
     @property
     def display_name(self) -> str:
@@ -88,19 +99,42 @@ def is_selectable(folder: RawFolder) -> bool:
 def plan_folders(
     source: list[RawFolder], source_ns: Namespace, destination_ns: Namespace
 ) -> list[Folder]:
-    """Map every source folder to its destination name, INBOX first, parents before children."""
-    planned: dict[tuple[str, ...], Folder] = {}
+    """Map every source folder to its destination name, INBOX first, parents before children.
+
+    Two source folders must never land in one destination folder (``a.b`` and ``a_b`` do,
+    once a ``.`` is replaced; so do ``INBOX/Sub`` and ``Sub`` on an ``INBOX.`` server): the
+    later one gets a numbered name, and says why.
+    """
+    candidates = []
     for raw in source:
-        if "\\nonexistent" in {f.lower() for f in raw.flags}:
+        if "\\nonexistent" in {f.lower() for f in raw.flags} or not source_ns.owns(raw.name):
             continue
         parts = source_ns.parts(raw.name)
         if not any(parts):  # the namespace prefix itself, listed by some servers
             continue
-        planned[parts] = Folder(
-            source_name=raw.name,
-            parts=parts,
-            destination_name=destination_ns.name(parts),
-            selectable=is_selectable(raw),
-            special_use=frozenset(f for f in raw.flags if f in _SPECIAL_USE),
+        candidates.append((raw, parts))
+    candidates.sort(key=lambda c: (c[1] != (INBOX,), c[1], c[0].name))
+    taken: set[str] = set()
+    planned: list[Folder] = []
+    for raw, parts in candidates:
+        name = destination_ns.name(parts)
+        why = ""
+        if name.upper() in taken:
+            number = 2
+            while destination_ns.name(parts[:-1] + (f"{parts[-1]}_{number}",)).upper() in taken:
+                number += 1
+            why = f"another source folder already maps to {name!r}"
+            parts = parts[:-1] + (f"{parts[-1]}_{number}",)
+            name = destination_ns.name(parts)
+        taken.add(name.upper())
+        planned.append(
+            Folder(
+                source_name=raw.name,
+                parts=parts,
+                destination_name=name,
+                selectable=is_selectable(raw),
+                special_use=frozenset(f for f in raw.flags if f in _SPECIAL_USE),
+                renamed_because=why,
+            )
         )
-    return sorted(planned.values(), key=lambda f: (f.parts != (INBOX,), f.parts))
+    return planned

@@ -239,6 +239,19 @@ class ImapSession:
         prefix, separator = namespaces.personal[0]
         return _text(prefix), (_text(separator) if separator else None)
 
+    def foreign_prefixes(self) -> tuple[str, ...]:
+        """Prefixes of the other users' and shared namespaces: not this mailbox's own mail."""
+        if not self.has("NAMESPACE"):
+            return ()
+        with self._guard():
+            namespaces = self._client.namespace()
+        found = []
+        for group in (namespaces.other, namespaces.shared):
+            for prefix, _separator in group or ():
+                if _text(prefix):
+                    found.append(_text(prefix))
+        return tuple(found)
+
     def close(self) -> None:
         """Log out, ignoring errors: the connection may already be gone."""
         try:
@@ -311,6 +324,14 @@ class ImapSession:
             uids = self._client.search("ALL")
         return sorted(int(u) for u in uids)
 
+    def existing_uids(self, uids: Sequence[int]) -> list[int]:
+        """Which of ``uids`` still exist in the selected folder (UID SEARCH UID ...)."""
+        if not uids:
+            return []
+        with self._guard():
+            found = self._client.search(["UID", ",".join(str(u) for u in uids)])
+        return sorted(int(u) for u in found)
+
     def fetch(self, uids: Sequence[int], items: Sequence[str]) -> dict[int, dict[bytes, Any]]:
         """UID FETCH ``items`` for ``uids``; BODY items must be PEEK (the source is read-only)."""
         if not uids:
@@ -326,6 +347,22 @@ class ImapSession:
             response = self._client.append(folder, message, tuple(flags), internal_date)
         match = _APPENDUID.search(response if isinstance(response, bytes) else b"")
         return int(match.group(2)) if match else None
+
+
+def _log_in(client: IMAPClient, account: Account) -> None:
+    """LOGIN, or AUTHENTICATE PLAIN when the login or password is not ASCII.
+
+    LOGIN can only carry ASCII (imaplib encodes it so); PLAIN carries UTF-8.
+    """
+    if account.login.isascii() and account.password.isascii():
+        client.login(account.login, account.password)
+    elif client.has_capability("AUTH=PLAIN"):
+        client.plain_login(account.login, account.password)
+    else:
+        raise AuthError(
+            f"{account.describe()}: the login or password has non-ASCII characters and the "
+            "server offers no way to send them (AUTH=PLAIN)"
+        )
 
 
 def open_session(
@@ -355,8 +392,8 @@ def open_session(
                     "unencrypted connection"
                 )
             client.starttls(_ssl_context(account))
-        client.login(account.login, account.password)
-    except (OSError, EOFError, imaplib.IMAP4.error, ssl.SSLError, ConnectError) as exc:
+        _log_in(client, account)
+    except (OSError, EOFError, imaplib.IMAP4.error, ssl.SSLError, ConnectError, AuthError) as exc:
         if client is not None:
             ImapSession(account, client).close()
         raise translate(account, exc, established=False) from exc

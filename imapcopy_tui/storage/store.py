@@ -268,22 +268,28 @@ class JobStore:
                         JobState.INTERRUPTED,
                     ),
                 ).fetchone()
+            # Until a runner takes the job, its creator answers for it: if the creator dies
+            # first, the job reads as interrupted instead of blocking the account forever.
+            creator = ProcessIdentity.current()
             if resumable is not None:
                 job_id = int(resumable["id"])
                 db.execute(
                     "UPDATE jobs SET state = ?, failure = NULL, finished_at = NULL, "
-                    "runner_pid = NULL, runner_start_ticks = NULL WHERE id = ?",
-                    (JobState.QUEUED, job_id),
+                    "runner_pid = ?, runner_start_ticks = ?, runner_host = ? WHERE id = ?",
+                    (JobState.QUEUED, creator.pid, creator.start_ticks, socket.gethostname(),
+                     job_id),
                 )
             else:
                 cursor = db.execute(
                     "INSERT INTO jobs (source_host, source_port, source_login, "
                     "destination_host, destination_port, destination_login, state, dry_run, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "created_at, runner_pid, runner_start_ticks, runner_host) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         source.host, source.port, source.login,
                         destination.host, destination.port, destination.login,
                         JobState.QUEUED, int(dry_run), _now(),
+                        creator.pid, creator.start_ticks, socket.gethostname(),
                     ),
                 )
                 job_id = int(cursor.lastrowid or 0)

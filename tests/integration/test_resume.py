@@ -199,3 +199,24 @@ def test_refused_login_ends_the_job_at_once(
     assert f"destination account {unique_user}" in (outcome.failure or "")
     recorded = store.get(job.id)
     assert recorded.state is JobState.FAILED and "refused the login" in (recorded.failure or "")
+
+
+def test_message_that_always_breaks_the_connection_is_skipped(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    unique_user: str,
+) -> None:
+    """A message on which the connection drops every time is recorded as failed after
+    three drops; the job goes on and copies everything else."""
+    src_user, corpus = corpus_source
+    store = new_store(tmp_path)
+    src, dst = account(dovecot_src, src_user), account(dovecot_dst, unique_user, "destination")
+    job = store.create_job(src, dst)
+    outcome = run_job(store, job.id, src, dst, CopyOptions(**FAST),
+                      connect=flaky_connector(Cuts({3, 4, 5}, after_append=False)))
+    assert outcome.state is JobState.FINISHED_WITH_ERRORS
+    (error,) = outcome.result.errors
+    assert error.folder == "INBOX" and "broke 3 times" in error.message
+    assert outcome.result.total("copied") == corpus.message_count - 1

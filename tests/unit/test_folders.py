@@ -55,3 +55,38 @@ def test_plan_orders_inbox_first_and_parents_before_children() -> None:
         "INBOX", "INBOX.Archive", "INBOX.Archive.2019", "INBOX.Parent"
     ]
     assert [f.selectable for f in plan] == [True, True, True, False]
+
+
+def test_two_source_folders_never_share_a_destination_folder() -> None:
+    """'a.b' and 'a_b' (after the '.' is replaced), or INBOX/Sub and Sub on an INBOX.
+    server, would merge into one folder: the later one gets a numbered name and a reason."""
+    raw = [
+        RawFolder("INBOX", "/", frozenset()),
+        RawFolder("a.b", "/", frozenset()),
+        RawFolder("a_b", "/", frozenset()),
+        RawFolder("INBOX/Sub", "/", frozenset()),
+        RawFolder("Sub", "/", frozenset()),
+    ]
+    plan = plan_folders(raw, SLASH, DOT)
+    names = [f.destination_name for f in plan]
+    assert len(names) == len(set(names)) == 5
+    assert {f.source_name: f.destination_name for f in plan} == {
+        "INBOX": "INBOX",
+        "INBOX/Sub": "INBOX.Sub",
+        "Sub": "INBOX.Sub_2",
+        "a.b": "INBOX.a_b",
+        "a_b": "INBOX.a_b_2",
+    }
+    assert [f.source_name for f in plan if f.renamed_because] == ["Sub", "a_b"]
+
+
+def test_other_users_and_shared_folders_are_not_copied() -> None:
+    """Folders under another namespace's prefix are not the account's own mail."""
+    ns = Namespace(prefix="", separator="/", foreign_prefixes=("shared/", "Other Users/"))
+    raw = [
+        RawFolder("INBOX", "/", frozenset()),
+        RawFolder("shared/team", "/", frozenset()),
+        RawFolder("Other Users/bob", "/", frozenset()),
+        RawFolder("Work", "/", frozenset()),
+    ]
+    assert [f.source_name for f in plan_folders(raw, ns, SLASH)] == ["INBOX", "Work"]

@@ -100,3 +100,20 @@ def test_no_password_is_stored(tmp_path: Path) -> None:
     for file in tmp_path.iterdir():
         data = file.read_bytes()
         assert b"s3cret" not in data, file
+
+
+def test_job_whose_creator_died_before_any_runner_is_interrupted(tmp_path: Path) -> None:
+    """A process that queued a job and died before starting it does not block the account:
+    the job reads as interrupted, and the next sync is accepted."""
+    path = tmp_path / "jobs.sqlite3"
+    code = (
+        "import sys; from imapcopy_tui.storage.store import JobStore;"
+        "from tests.unit.test_store import SRC, DST;"
+        f"JobStore(sys.argv[1]).create_job(SRC, DST)"
+    )
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True,
+                   cwd=Path(__file__).parents[2])
+    store = JobStore(path)
+    (job,) = store.jobs()
+    assert job.state is JobState.INTERRUPTED
+    assert store.create_job(SRC, DST).id == job.id

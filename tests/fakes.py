@@ -1,0 +1,115 @@
+"""An in-memory stand-in for the engine's IMAP session, for unit tests of the copier.
+
+It implements just the commands :class:`~imapcopy_tui.engine.copier.Copier` uses, with
+hooks to inject the refusals and faults real servers produce.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from imapcopy_tui.engine.account import Account
+from imapcopy_tui.engine.session import FolderState, RawFolder
+
+WHEN = datetime(2015, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+
+
+def message(n: int, subject: str = "hello") -> bytes:
+    return (f"From: a@example.com\r\nSubject: {subject} {n}\r\nMessage-ID: <{n}@x>\r\n\r\n"
+            f"body {n}\r\n").encode()
+
+
+@dataclass
+class Stored:
+    raw: bytes
+    flags: tuple[str, ...] = ()
+    date: datetime | None = WHEN
+    withheld: bool = False  # the server answers NIL for its body
+
+
+@dataclass
+class FakeServer:
+    """Mailboxes shared by every session opened on it (they survive reconnects)."""
+
+    folders: dict[str, list[Stored]] = field(default_factory=lambda: {"INBOX": []})
+    permanent_flags: frozenset[str] = frozenset({"\\*"})
+    # Hooks: called with the arguments; may raise to simulate a refusal or a fault.
+    on_append: Callable[[str, bytes], None] | None = None
+    on_create: Callable[[str], None] | None = None
+    on_fetch: Callable[[Sequence[int], Sequence[str]], None] | None = None
+    sessions: int = 0
+
+
+class FakeSession:
+    def __init__(self, account: Account, server: FakeServer) -> None:
+        self.account = account
+        self.server = server
+        self.selected = "INBOX"
+        server.sessions += 1
+
+    def list_folders(self) -> list[RawFolder]:
+        return [RawFolder(name, "/", frozenset()) for name in self.server.folders]
+
+    def personal_namespace(self) -> tuple[str, str | None] | None:
+        return ("", "/")
+
+    def foreign_prefixes(self) -> tuple[str, ...]:
+        return ()
+
+    def message_count(self, name: str) -> int:
+        return len(self.server.folders[name])
+
+    def create_folder(self, name: str) -> None:
+        self.server.folders.setdefault(name, [])
+        if self.server.on_create:
+            self.server.on_create(name)
+
+    def subscribe(self, name: str) -> None:
+        pass
+
+    def _open(self, name: str) -> FolderState:
+        self.selected = name
+        return FolderState(1, None, len(self.server.folders[name]), self.server.permanent_flags)
+
+    examine = select = _open
+
+    def all_uids(self) -> list[int]:
+        return list(range(1, len(self.server.folders[self.selected]) + 1))
+
+    def existing_uids(self, uids: Sequence[int]) -> list[int]:
+        return [u for u in uids if 0 < u <= len(self.server.folders[self.selected])]
+
+    def fetch(self, uids: Sequence[int], items: Sequence[str]) -> dict[int, dict[bytes, Any]]:
+        if self.server.on_fetch:
+            self.server.on_fetch(uids, items)
+        out: dict[int, dict[bytes, Any]] = {}
+        for uid in uids:
+            stored = self.server.folders[self.selected][uid - 1]
+            header = stored.raw.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
+            out[uid] = {b"BODY[]": None if stored.withheld else stored.raw,
+                        b"BODY[HEADER]": header, b"RFC822.SIZE": len(stored.raw),
+                        b"FLAGS": stored.flags, b"INTERNALDATE": stored.date}
+        return out
+
+    def append(self, folder: str, raw: bytes, flags: Iterable[str],
+               internal_date: datetime | None) -> int | None:
+        if self.server.on_append:
+            self.server.on_append(folder, raw)
+        self.server.folders[folder].append(Stored(raw, tuple(flags), internal_date))
+        return len(self.server.folders[folder])
+
+    def close(self) -> None:
+        pass
+
+
+def connector(source: FakeServer, destination: FakeServer) -> Callable[..., FakeSession]:
+    """A ``connect`` for the Copier: the source account reaches ``source``, the other one
+    ``destination``."""
+
+    def connect(account: Account, **_: Any) -> FakeSession:
+        return FakeSession(account, source if account.role == "source" else destination)
+
+    return connect
