@@ -267,7 +267,9 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
               f"({human_size(result.total('bytes_copied'))}), "
               f"{result.total('present')} already there, "
               f"{sum(f.created for f in result.folders)} folders to create.")
-        return ExitCode.OK
+        for issue in result.errors:
+            print(f"  error: {issue}", file=sys.stderr)
+        return ExitCode.FINISHED_WITH_ERRORS if result.errors else ExitCode.OK
 
     store = _store(args)
     job = store.create_job(source, destination)

@@ -8,7 +8,12 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from imapcopy_tui.engine.folders import Folder
-from imapcopy_tui.engine.progress import CopyIssue, CopyListener, FolderCounts, MessageOutcome
+from imapcopy_tui.engine.progress import (
+    CopyIssue,
+    CopyListener,
+    FolderCounts,
+    MessageOutcome,
+)
 from imapcopy_tui.status import human_size
 
 

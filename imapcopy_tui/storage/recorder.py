@@ -10,7 +10,12 @@ import time
 from collections.abc import Sequence
 
 from imapcopy_tui.engine.folders import Folder
-from imapcopy_tui.engine.progress import CopyIssue, CopyListener, FolderCounts, MessageOutcome
+from imapcopy_tui.engine.progress import (
+    CopyIssue,
+    CopyListener,
+    FolderCounts,
+    MessageOutcome,
+)
 from imapcopy_tui.storage.store import JobStore
 
 

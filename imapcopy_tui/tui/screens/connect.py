@@ -14,7 +14,12 @@ from imapcopy_tui.config.presets import Preset
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.session import ConnectStep, test_connection
 from imapcopy_tui.errors import ImapCopyError
-from imapcopy_tui.tui.messages import ConnectFinished, ConnectionVerified, ConnectStepReached
+from imapcopy_tui.tui.messages import (
+    ConnectFinished,
+    ConnectionVerified,
+    ConnectStepReached,
+)
+from imapcopy_tui.tui.widgets import show_message
 
 TESTING = "Testing the connection to your account..."
 ESTABLISHED = "The connection to your account has been established."

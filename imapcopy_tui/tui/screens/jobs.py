@@ -8,9 +8,15 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from imapcopy_tui.status import human_size
 from imapcopy_tui.storage.store import JobStore
 from imapcopy_tui.tui.messages import OpenJob
+
+
+ADDRESS_WIDTH = 18  # five columns must fit in 80 terminal columns
+
+
+def _fit(text: str) -> str:
+    return text if len(text) <= ADDRESS_WIDTH else text[: ADDRESS_WIDTH - 1] + "…"
 
 
 class JobsScreen(Screen[None]):
@@ -35,7 +41,7 @@ class JobsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("#", "State", "Source", "Destination", "Copied", "Size")
+        table.add_columns("#", "State", "Source", "Destination", "Copied")
         self.reload()
         self.set_interval(1.0, self.reload)
         table.focus()
@@ -47,8 +53,8 @@ class JobsScreen(Screen[None]):
         jobs = self.store.jobs()
         for job in jobs:
             table.add_row(
-                str(job.id), job.state.value, job.source_login, job.destination_login,
-                f"{job.messages_copied}/{job.messages_total}", human_size(job.bytes_copied),
+                str(job.id), job.state.value, _fit(job.source_login),
+                _fit(job.destination_login), f"{job.messages_copied}/{job.messages_total}",
                 key=str(job.id),
             )
         if jobs:

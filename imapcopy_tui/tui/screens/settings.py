@@ -6,12 +6,22 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Select, Static
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Select,
+    Static,
+)
 
 from imapcopy_tui.config.presets import Preset
 from imapcopy_tui.config.settings import RememberedAccount
 from imapcopy_tui.engine.account import Account, Security
 from imapcopy_tui.tui.messages import SettingsEntered
+from imapcopy_tui.tui.widgets import show_message
 
 SECURITY_CHOICES = [
     ("TLS (encrypted, usually port 993)", Security.TLS.value),
@@ -90,15 +100,18 @@ class SettingsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        for message_line in self.query(".field-error").results(Static):
+            message_line.display = False
         first_empty = "#password" if self.query_one("#login", Input).value else "#login"
         self.query_one(first_empty, Input).focus()
         self._security_warning()
 
     def _security_warning(self) -> None:
         value = self.query_one("#security", Select).value
-        self.query_one("#security-warning", Static).update(
+        show_message(
+            self.query_one("#security-warning", Static),
             "Without encryption anyone on the network can read your password and mail."
-            if value == Security.PLAIN.value else ""
+            if value == Security.PLAIN.value else "",
         )
 
     def on_select_changed(self, event: Select.Changed) -> None:
@@ -132,7 +145,7 @@ class SettingsScreen(Screen[None]):
         values = {field: self.query_one(f"#{field}", Input).value for field in FIELDS}
         problems = check_fields(**values)
         for field in FIELDS:
-            self.query_one(f"#{field}-error", Static).update(problems.get(field, ""))
+            show_message(self.query_one(f"#{field}-error", Static), problems.get(field, ""))
         if problems:
             self.query_one(f"#{next(iter(problems))}", Input).focus()
             return

@@ -14,6 +14,7 @@ from imapcopy_tui.errors import ImapCopyError, JobExistsError
 from imapcopy_tui.launcher import launch_detached
 from imapcopy_tui.storage.store import JobStore
 from imapcopy_tui.tui.messages import JobStarted
+from imapcopy_tui.tui.widgets import show_message
 
 GENERAL_ERROR = "An error occurred while starting the synchronisation."
 
@@ -76,10 +77,10 @@ class SyncScreen(Screen[None]):
             job = self.store.create_job(self.source, self.destination)
         except JobExistsError as exc:
             # The guide's form: the general message, then the precise reason.
-            error.update(f"{GENERAL_ERROR} {str(exc)[:1].upper()}{str(exc)[1:]}.")
+            show_message(error, f"{GENERAL_ERROR} {str(exc)[:1].upper()}{str(exc)[1:]}.")
             return
         except ImapCopyError as exc:
-            error.update(f"{GENERAL_ERROR} {exc}")
+            show_message(error, f"{GENERAL_ERROR} {exc}")
             return
         options = CopyOptions(send_report=self.query_one("#report", Checkbox).value)
         runner = launch_detached(self.store, job.id, self.source, self.destination, options)
