@@ -227,3 +227,40 @@ async def test_job_survives_the_app_exiting(
     (job,) = store.jobs()
     assert job.state is JobState.FINISHED, job.failure
     assert_identical(corpus, dovecot_dst, unique_user)
+
+
+async def test_malformed_user_files_are_reported_and_the_app_starts(tmp_path: Path) -> None:
+    """A broken user presets file and settings file: a notice naming file, line and key;
+    the shipped presets are still offered."""
+    presets = tmp_path / "presets.toml"
+    presets.write_text('[mine]\nname = "Mine"\nhost = "imap.mine.example"\nport = 993\n'
+                       'security = "tls"\nprot = 1\n')
+    settings = tmp_path / "settings.toml"
+    settings.write_text("[source\n")
+    app = ImapCopyApp(db_path=tmp_path / "jobs.sqlite3", presets_file=presets,
+                      settings_file=settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        notices = [str(n.message) for n in app._notifications]
+        assert any(str(presets) in n and "line 6" in n and "prot" in n for n in notices)
+        assert any(str(settings) in n and "line 1" in n for n in notices)
+        screen = app.screen
+        assert isinstance(screen, ServiceScreen)
+        assert [p.key for p in screen.presets][-1] == "other"
+        assert "gmail" in [p.key for p in screen.presets]
+
+
+async def test_enter_right_after_typing_chooses_what_was_typed(tmp_path: Path) -> None:
+    """Enter handled before the filter's Changed event (fast typing, a paste) still picks
+    from the typed filter, not from the list one key behind."""
+    app = ImapCopyApp(db_path=tmp_path / "jobs.sqlite3")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ServiceScreen)
+        from textual.widgets import Input
+
+        screen.query_one("#filter", Input).value = "other"
+        screen.action_choose()  # in the same tick: no Changed event handled yet
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen) and app.screen.preset.key == "other"

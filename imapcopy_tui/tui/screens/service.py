@@ -32,6 +32,7 @@ class ServiceScreen(Screen[None]):
         super().__init__(name=f"service-{side}")
         self.side = side
         self.presets = catalogue.for_role(side)
+        self._shown_filter = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -57,6 +58,7 @@ class ServiceScreen(Screen[None]):
         ]
 
     def _fill(self, text: str) -> None:
+        self._shown_filter = text
         options = self.query_one("#services", OptionList)
         options.clear_options()
         for preset in self._matching(text):
@@ -94,6 +96,11 @@ class ServiceScreen(Screen[None]):
         self.query_one("#services", OptionList).action_cursor_up()
 
     def action_choose(self) -> None:
+        # Enter can arrive before the filter's Changed event (fast typing, a paste): choose
+        # from what the filter says now, not from a list that is one key behind.
+        typed = self.query_one("#filter", Input).value
+        if typed != self._shown_filter:
+            self._fill(typed)
         preset = self.highlighted_preset()
         if preset is None:
             self.notify("No service matches: clear the filter or choose Other.",
