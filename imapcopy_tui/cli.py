@@ -59,7 +59,7 @@ class _Parser(argparse.ArgumentParser):
         if message.startswith(prefix):
             # Never echo values: a mistyped "--passw=secret" or "--pass secret" would put
             # the password on the screen and into logs.
-            names = [t.split("=", 1)[0] for t in message[len(prefix):].split() if t[:1] == "-"]
+            names = [t.split("=", 1)[0] for t in message[len(prefix) :].split() if t[:1] == "-"]
             message = "unknown option(s): " + (", ".join(names) or "(values not shown)")
         raise UsageError(message)
 
@@ -67,20 +67,47 @@ class _Parser(argparse.ArgumentParser):
 def _add_account_options(parser: argparse.ArgumentParser, n: str) -> None:
     side = SIDES[n]
     group = parser.add_argument_group(f"{side} account ({n})")
-    group.add_argument(f"--preset{n}", metavar="NAME", help="host, port and security from presets.toml")
+    group.add_argument(
+        f"--preset{n}", metavar="NAME", help="host, port and security from presets.toml"
+    )
     group.add_argument(f"--host{n}", metavar="HOST", help=f"IMAP server of the {side}")
-    group.add_argument(f"--port{n}", metavar="PORT", type=int, help="default: 993 with TLS, 143 otherwise")
+    group.add_argument(
+        f"--port{n}", metavar="PORT", type=int, help="default: 993 with TLS, 143 otherwise"
+    )
     group.add_argument(f"--user{n}", metavar="LOGIN", help="login, usually the full address")
     group.add_argument(
-        f"--passfile{n}", metavar="FILE",
+        f"--passfile{n}",
+        metavar="FILE",
         help=f"file whose first line is the password (or set IMAPCOPY_PASSWORD{n}; else asked)",
     )
     security = group.add_mutually_exclusive_group()
-    security.add_argument(f"--ssl{n}", dest=f"security{n}", action="store_const", const=Security.TLS, help="implicit TLS (default)")
-    security.add_argument(f"--tls{n}", dest=f"security{n}", action="store_const", const=Security.STARTTLS, help="STARTTLS")
-    security.add_argument(f"--plain{n}", dest=f"security{n}", action="store_const", const=Security.PLAIN, help="no encryption (unsafe: the password travels in clear)")
-    group.add_argument(f"--cafile{n}", metavar="FILE", help="trust the certificates signed by this CA file")
-    group.add_argument(f"--insecure{n}", action="store_true", help="do not check the server's certificate (unsafe)")
+    security.add_argument(
+        f"--ssl{n}",
+        dest=f"security{n}",
+        action="store_const",
+        const=Security.TLS,
+        help="implicit TLS (default)",
+    )
+    security.add_argument(
+        f"--tls{n}",
+        dest=f"security{n}",
+        action="store_const",
+        const=Security.STARTTLS,
+        help="STARTTLS",
+    )
+    security.add_argument(
+        f"--plain{n}",
+        dest=f"security{n}",
+        action="store_const",
+        const=Security.PLAIN,
+        help="no encryption (unsafe: the password travels in clear)",
+    )
+    group.add_argument(
+        f"--cafile{n}", metavar="FILE", help="trust the certificates signed by this CA file"
+    )
+    group.add_argument(
+        f"--insecure{n}", action="store_true", help="do not check the server's certificate (unsafe)"
+    )
     # imapsync's --password1 puts the password in argv, where `ps` shows it: refused.
     group.add_argument(f"--password{n}", help=argparse.SUPPRESS)
 
@@ -93,25 +120,67 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"imapcopy {__version__}")
-    parser.add_argument("--db", type=Path, help="job database (default: $IMAPCOPY_DB or the data directory)")
+    parser.add_argument(
+        "--db", type=Path, help="job database (default: $IMAPCOPY_DB or the data directory)"
+    )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    sync = sub.add_parser("sync", allow_abbrev=False, help="copy the source mailbox into the destination, in the foreground")
+    sync = sub.add_parser(
+        "sync",
+        allow_abbrev=False,
+        help="copy the source mailbox into the destination, in the foreground",
+    )
     for n in SIDES:
         _add_account_options(sync, n)
-    sync.add_argument("--dry-run", "--dry", action="store_true", help="show what would be copied; change nothing")
-    sync.add_argument("--folder", action="append", default=[], metavar="PATTERN", help="copy only folders matching this glob (repeatable), e.g. 'Archive/*'")
-    sync.add_argument("--exclude", action="append", default=[], metavar="PATTERN", help="skip folders matching this glob (repeatable)")
-    sync.add_argument("--no-report", action="store_true", help="do not leave a report message in the destination INBOX")
-    sync.add_argument("--timeout", type=float, default=Timeouts.read, metavar="SECONDS", help="seconds to wait for a server answer (default %(default)s)")
-    sync.add_argument("--max-reconnects", type=int, default=CopyOptions.max_reconnects, metavar="N", help="reconnections after a lost connection before giving up (default %(default)s)")
+    sync.add_argument(
+        "--dry-run", "--dry", action="store_true", help="show what would be copied; change nothing"
+    )
+    sync.add_argument(
+        "--folder",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="copy only folders matching this glob (repeatable), e.g. 'Archive/*'",
+    )
+    sync.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="skip folders matching this glob (repeatable)",
+    )
+    sync.add_argument(
+        "--no-report",
+        action="store_true",
+        help="do not leave a report message in the destination INBOX",
+    )
+    sync.add_argument(
+        "--timeout",
+        type=float,
+        default=Timeouts.read,
+        metavar="SECONDS",
+        help="seconds to wait for a server answer (default %(default)s)",
+    )
+    sync.add_argument(
+        "--max-reconnects",
+        type=int,
+        default=CopyOptions.max_reconnects,
+        metavar="N",
+        help="reconnections after a lost connection before giving up (default %(default)s)",
+    )
     sync.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    check = sub.add_parser("test", allow_abbrev=False, help="test the connection to one or both accounts (like --justconnect)")
+    check = sub.add_parser(
+        "test",
+        allow_abbrev=False,
+        help="test the connection to one or both accounts (like --justconnect)",
+    )
     for n in SIDES:
         _add_account_options(check, n)
 
-    status = sub.add_parser("status", allow_abbrev=False, help="state of the latest sync of a source address")
+    status = sub.add_parser(
+        "status", allow_abbrev=False, help="state of the latest sync of a source address"
+    )
     status.add_argument("address", help="the source login or address")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -133,7 +202,9 @@ def _read_password(args: argparse.Namespace, n: str, login: str) -> str:
             with open(passfile, encoding="utf-8") as handle:
                 first = handle.readline()
         except OSError as exc:
-            raise UsageError(f"cannot read the {side} password file {passfile}: {exc.strerror}") from exc
+            raise UsageError(
+                f"cannot read the {side} password file {passfile}: {exc.strerror}"
+            ) from exc
         password = first.rstrip("\r\n")
         if not password:
             raise UsageError(f"the {side} password file {passfile} is empty")
@@ -227,7 +298,9 @@ def cmd_test(args: argparse.Namespace) -> ExitCode:
     for n in sides:
         account = account_from_args(args, n)
         messages = {
-            ConnectStep.CONNECTING: f"Testing the connection to the {account.role} account {account.login}...",
+            ConnectStep.CONNECTING: (
+                f"Testing the connection to the {account.role} account {account.login}..."
+            ),
             ConnectStep.AUTHENTICATED: "The connection to the account is established.",
         }
         test_connection(account, on_step=lambda step: print(messages[step], flush=True))
@@ -259,14 +332,18 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
         print("Dry run: nothing was changed. The copy would do this:")
         for f in result.folders:
             action = "create" if f.created else "existing"
-            print(f"  {f.display_name} -> {f.destination_name} ({action}): "
-                  f"{f.copied} to copy, {f.present} already there")
+            print(
+                f"  {f.display_name} -> {f.destination_name} ({action}): "
+                f"{f.copied} to copy, {f.present} already there"
+            )
         from imapcopy_tui.status import human_size
 
-        print(f"Total: {result.total('copied')} messages to copy "
-              f"({human_size(result.total('bytes_copied'))}), "
-              f"{result.total('present')} already there, "
-              f"{sum(f.created for f in result.folders)} folders to create.")
+        print(
+            f"Total: {result.total('copied')} messages to copy "
+            f"({human_size(result.total('bytes_copied'))}), "
+            f"{result.total('present')} already there, "
+            f"{sum(f.created for f in result.folders)} folders to create."
+        )
         for issue in result.errors:
             print(f"  error: {issue}", file=sys.stderr)
         return ExitCode.FINISHED_WITH_ERRORS if result.errors else ExitCode.OK
@@ -307,7 +384,15 @@ def cmd_status(args: argparse.Namespace) -> ExitCode:
         job = store.latest_for_source(args.address)
     except JobNotFoundError:
         if args.json:
-            print(json.dumps({"address": args.address, "state": None, "message": "no sync task for this address"}))
+            print(
+                json.dumps(
+                    {
+                        "address": args.address,
+                        "state": None,
+                        "message": "no sync task for this address",
+                    }
+                )
+            )
         else:
             print(f"There is no sync task for {args.address}.")
         return ExitCode.NOT_FOUND
@@ -328,7 +413,10 @@ def cmd_jobs(args: argparse.Namespace) -> ExitCode:
     if not jobs:
         print("No sync task yet.")
         return ExitCode.OK
-    print(f"{'id':>4}  {'state':<20}  {'source':<30}  {'destination':<30}  {'copied':>7}  {'size':>9}  started")
+    print(
+        f"{'id':>4}  {'state':<20}  {'source':<30}  {'destination':<30}  "
+        f"{'copied':>7}  {'size':>9}  started"
+    )
     for j in jobs:
         print(
             f"{j.id:>4}  {j.state.value:<20}  {j.source_login[:30]:<30}  "
@@ -370,9 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _launch_app()
         return COMMANDS[args.command](args)
     except JobExistsError as error:
-        print(
-            f"imapcopy: an error occurred while starting the sync: {error}", file=sys.stderr
-        )
+        print(f"imapcopy: an error occurred while starting the sync: {error}", file=sys.stderr)
         return ExitCode.REFUSED
     except ImapCopyError as error:
         print(f"imapcopy: error: {error}", file=sys.stderr)

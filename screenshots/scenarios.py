@@ -161,4 +161,5 @@ SCENARIOS = [
     Scenario("8-status", before=_seed, press=("ctrl+s", *"alice@gmail.com", "enter")),
     Scenario("9-jobs", before=_seed, press=("ctrl+o",)),
     Scenario("10-help", press=("f1",)),
+    Scenario("11-light-theme", press=("f2", *"gm")),
 ]

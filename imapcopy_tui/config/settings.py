@@ -95,7 +95,9 @@ def load_settings(path: Path | None = None) -> tuple[Settings, list[ConfigError]
         unknown = set(data) - set(SIDES)
         if unknown:
             key = sorted(unknown)[0]
-            raise ConfigError(f"{path}: unknown table or key {key!r} (expected source, destination)")
+            raise ConfigError(
+                f"{path}: unknown table or key {key!r} (expected source, destination)"
+            )
         return Settings(
             **{side: _account(path, text, side, data[side]) for side in SIDES if side in data}
         ), []

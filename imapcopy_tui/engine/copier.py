@@ -359,7 +359,9 @@ class Copier:
                 available[message.fingerprint] -= 1
                 found.append(LedgerEntry(message.uid, message.fingerprint, message.size, False))
                 counts.present += 1
-                self.listener.message_done(counts, message.uid, MessageOutcome.PRESENT, message.size)
+                self.listener.message_done(
+                    counts, message.uid, MessageOutcome.PRESENT, message.size
+                )
             else:
                 to_copy.append(message)
         if found and not self.options.dry_run:

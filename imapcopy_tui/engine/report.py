@@ -17,7 +17,7 @@ REPORT_SENDER = Address("imapcopy", "imapcopy", "localhost")
 
 
 def outcome_text(result: CopyResult) -> str:
-    """"finished" or "finished with N errors": the words the job table uses too."""
+    """ "finished" or "finished with N errors": the words the job table uses too."""
     errors = len(result.errors)
     if errors == 0:
         return "finished"
@@ -69,7 +69,10 @@ def report_body(source: Account, destination: Account, result: CopyResult) -> st
         "",
     ]
     width = max([len("Folder")] + [len(f.display_name) for f in result.folders])
-    header = f"  {'Folder':<{width}}  {'folder':<8}  {'copied':>7}  {'present':>7}  {'failed':>6}  {'size':>9}"
+    header = (
+        f"  {'Folder':<{width}}  {'folder':<8}  {'copied':>7}  {'present':>7}  "
+        f"{'failed':>6}  {'size':>9}"
+    )
     lines += [header, "  " + "-" * (len(header) - 2)]
     for f in result.folders:
         state = "created" if f.created else "existing"

@@ -178,7 +178,9 @@ def translate(account: Account, exc: BaseException, *, established: bool) -> Exc
                 f"{where}: the server on port {account.port} closed the connection "
                 f"without an IMAP greeting ({_server_words(exc) or exc}); is this an IMAP port?"
             )
-        return ConnectionLostError(f"{where}: the connection was lost ({_server_words(exc) or exc})")
+        return ConnectionLostError(
+            f"{where}: the connection was lost ({_server_words(exc) or exc})"
+        )
     if isinstance(exc, OSError):
         if established:
             return ConnectionLostError(f"{where}: the connection was lost ({exc})")
@@ -222,7 +224,9 @@ class ImapSession:
     def capabilities(self) -> frozenset[str]:
         if self._capabilities is None:
             with self._guard():
-                self._capabilities = frozenset(_text(c).upper() for c in self._client.capabilities())
+                self._capabilities = frozenset(
+                    _text(c).upper() for c in self._client.capabilities()
+                )
         return self._capabilities
 
     def has(self, capability: str) -> bool:

@@ -19,7 +19,6 @@ from imapcopy_tui.tui.messages import (
     ConnectionVerified,
     ConnectStepReached,
 )
-from imapcopy_tui.tui.widgets import show_message
 
 TESTING = "Testing the connection to your account..."
 ESTABLISHED = "The connection to your account has been established."

@@ -11,7 +11,6 @@ from textual.widgets import DataTable, Footer, Header, Static
 from imapcopy_tui.storage.store import JobStore
 from imapcopy_tui.tui.messages import OpenJob
 
-
 ADDRESS_WIDTH = 18  # five columns must fit in 80 terminal columns
 
 
