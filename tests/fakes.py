@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from imapcopy_tui.engine.account import Account
-from imapcopy_tui.engine.session import FolderState, RawFolder
+from imapcopy_tui.engine.session import FolderState, OutgoingMessage, RawFolder
 
 WHEN = datetime(2015, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
 
@@ -40,7 +40,9 @@ class FakeServer:
     on_append: Callable[[str, bytes], None] | None = None
     on_create: Callable[[str], None] | None = None
     on_fetch: Callable[[Sequence[int], Sequence[str]], None] | None = None
+    multiappend: bool = True
     sessions: int = 0
+    multiappends: int = 0
 
 
 class FakeSession:
@@ -53,11 +55,8 @@ class FakeSession:
     def list_folders(self) -> list[RawFolder]:
         return [RawFolder(name, "/", frozenset()) for name in self.server.folders]
 
-    def personal_namespace(self) -> tuple[str, str | None] | None:
-        return ("", "/")
-
-    def foreign_prefixes(self) -> tuple[str, ...]:
-        return ()
+    def namespaces(self) -> tuple[tuple[str, str | None] | None, tuple[str, ...]]:
+        return ("", "/"), ()
 
     def message_count(self, name: str) -> int:
         return len(self.server.folders[name])
@@ -93,6 +92,20 @@ class FakeSession:
                         b"BODY[HEADER]": header, b"RFC822.SIZE": len(stored.raw),
                         b"FLAGS": stored.flags, b"INTERNALDATE": stored.date}
         return out
+
+    @property
+    def can_append_many(self) -> bool:
+        return self.server.multiappend
+
+    def append_many(self, folder: str, messages: Sequence[OutgoingMessage]) -> None:
+        """All or nothing, like MULTIAPPEND."""
+        self.server.multiappends += 1
+        if self.server.on_append:
+            for m in messages:
+                self.server.on_append(folder, m.raw)
+        self.server.folders[folder].extend(
+            Stored(m.raw, tuple(m.flags), m.internal_date) for m in messages
+        )
 
     def append(self, folder: str, raw: bytes, flags: Iterable[str],
                internal_date: datetime | None) -> int | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from fnmatch import fnmatchcase
@@ -42,6 +43,7 @@ from imapcopy_tui.engine.report import build_report
 from imapcopy_tui.engine.session import (
     FolderState,
     ImapSession,
+    OutgoingMessage,
     RawFolder,
     Timeouts,
     open_session,
@@ -78,6 +80,15 @@ class CopyOptions:
         if self.include and not any(fnmatchcase(name, p) for p in self.include):
             return False
         return not any(fnmatchcase(name, p) for p in self.exclude)
+
+
+@dataclass
+class _Fetched:
+    """What the prefetch thread brings back for one batch."""
+
+    bodies: dict[int, bytes] = field(default_factory=dict)
+    failed: list[tuple[_Message, str]] = field(default_factory=list)
+    gone: int = 0  # expunged on the source since the scan
 
 
 @dataclass
@@ -123,8 +134,10 @@ class Copier:
         self.cancel = cancel or threading.Event()
         self._connect = connect
         self.result = CopyResult(dry_run=self.options.dry_run)
-        self._in_flight: tuple[str, int] | None = None  # (source folder, UID) being sent
+        # (source folder, UID) being sent; UID None for a whole MULTIAPPEND batch.
+        self._in_flight: tuple[str, int | None] | None = None
         self._drops: dict[tuple[str, int], int] = {}
+        self._careful_folders: set[str] = set()
 
     # --- the job -------------------------------------------------------------------
 
@@ -220,8 +233,12 @@ class Copier:
         """
         if self._in_flight is None:
             return
-        self._drops[self._in_flight] = self._drops.get(self._in_flight, 0) + 1
+        folder, uid = self._in_flight
         self._in_flight = None
+        if uid is None:  # a whole MULTIAPPEND: go on one by one to find the culprit
+            self._careful_folders.add(folder)
+            return
+        self._drops[(folder, uid)] = self._drops.get((folder, uid), 0) + 1
 
     # --- planning ------------------------------------------------------------------
 
@@ -436,24 +453,26 @@ class Copier:
         self._issue(CopyIssue(reason, folder=counts.display_name, uid=message.uid))
         self.listener.message_done(counts, message.uid, MessageOutcome.FAILED, message.size)
 
-    def _fetch_bodies(
-        self, src: ImapSession, batch: Sequence[_Message], counts: FolderCounts
-    ) -> dict[int, bytes]:
-        """Bodies of a batch; a batch the server refuses is fetched message by message."""
+    def _fetch_bodies(self, src: ImapSession, batch: Sequence[_Message]) -> _Fetched:
+        """Bodies of a batch; a batch the server refuses is fetched message by message.
+
+        Runs in the prefetch thread: it touches only the source session and returns what
+        went wrong instead of recording it, so that counters stay in one thread.
+        """
+        result = _Fetched()
         refused: set[int] = set()
         try:
             fetched = src.fetch([m.uid for m in batch], ("BODY.PEEK[]",))
-        except ServerError:
-            if len(batch) == 1:
-                raise
+        except ServerError as batch_error:
             fetched = {}
             for message in batch:
                 try:
+                    if len(batch) == 1:
+                        raise batch_error
                     fetched.update(src.fetch([message.uid], ("BODY.PEEK[]",)))
                 except ServerError as exc:
-                    self._fail_message(counts, message, f"the source refused to send it: {exc}")
+                    result.failed.append((message, f"the source refused to send it: {exc}"))
                     refused.add(message.uid)
-        bodies: dict[int, bytes] = {}
         missing = []
         for message in batch:
             if message.uid in refused:
@@ -462,19 +481,77 @@ class Copier:
             if body is None:
                 missing.append(message)
             else:
-                bodies[message.uid] = bytes(body)
+                result.bodies[message.uid] = bytes(body)
         if missing:
             # Gone (expunged since the scan) or withheld (some servers answer NIL for a
             # damaged message): only the second is an error.
             still_there = set(src.existing_uids([m.uid for m in missing]))
             for message in missing:
                 if message.uid in still_there:
-                    self._fail_message(
-                        counts, message, "the source server did not return this message"
-                    )
+                    result.failed.append((message, "the source server did not return this message"))
                 else:
-                    counts.total -= 1
-        return bodies
+                    result.gone += 1
+        return result
+
+    def _landed(self, counts: FolderCounts, scope: LedgerScope, sent: Sequence[_Message]) -> None:
+        self.ledger.record(scope, [LedgerEntry(m.uid, m.fingerprint, m.size, True) for m in sent])
+        for message in sent:
+            counts.copied += 1
+            counts.bytes_copied += message.size
+            self.listener.message_done(counts, message.uid, MessageOutcome.COPIED, message.size)
+
+    def _append_batch(
+        self,
+        dst: ImapSession,
+        destination_name: str,
+        outgoing: Sequence[tuple[_Message, OutgoingMessage]],
+        counts: FolderCounts,
+        scope: LedgerScope,
+    ) -> None:
+        """One MULTIAPPEND for the batch when the server offers it, else one APPEND each.
+
+        MULTIAPPEND is all or nothing: when the server refuses the batch, the messages are
+        sent one by one to find (and record) the one it will not take.  After a connection
+        lost during a MULTIAPPEND, the folder goes on one message at a time, so that a
+        message that breaks the connection can be singled out.
+        """
+        if not outgoing:
+            return
+        careful = scope.source_folder in self._careful_folders
+        if dst.can_append_many and not careful:
+            self._in_flight = (scope.source_folder, None)
+            try:
+                dst.append_many(destination_name, [o for _, o in outgoing])
+            except ServerError as exc:
+                self._in_flight = None
+                if len(outgoing) == 1:
+                    self._fail_message(counts, outgoing[0][0], str(exc))
+                    return
+                # All or nothing: find the refused one below, message by message.
+            else:
+                self._in_flight = None
+                self._landed(counts, scope, [m for m, _ in outgoing])
+                return
+            self._in_flight = None
+        landed: list[_Message] = []
+        try:
+            for message, out in outgoing:
+                self._check_cancel()
+                self._in_flight = (scope.source_folder, message.uid)
+                try:
+                    if dst.can_append_many:  # with LITERAL+, even one message saves a wait
+                        dst.append_many(destination_name, [out])
+                    else:
+                        dst.append(destination_name, out.raw, out.flags, out.internal_date)
+                except ServerError as exc:
+                    self._in_flight = None
+                    self._fail_message(counts, message, str(exc))
+                    continue
+                self._in_flight = None
+                landed.append(message)
+        finally:
+            if landed:
+                self._landed(counts, scope, landed)
 
     def _transfer(
         self,
@@ -486,23 +563,34 @@ class Copier:
         counts: FolderCounts,
         scope: LedgerScope,
     ) -> None:
+        """Fetch batch n+1 from the source while batch n is appended to the destination.
+
+        At most two batches are in memory; the destination still receives every message in
+        source UID order.
+        """
+        batches = list(self._batches(messages))
         dropped_keywords: set[str] = set()
-        for batch in self._batches(messages):
-            self._check_cancel()
-            try:
-                bodies = self._fetch_bodies(src, batch, counts)
-            except ServerError as exc:
-                self._fail_message(counts, batch[0], f"the source refused to send it: {exc}")
-                continue
-            landed: list[LedgerEntry] = []
-            try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as prefetch:
+            pending = prefetch.submit(self._fetch_bodies, src, batches[0]) if batches else None
+            for index, batch in enumerate(batches):
+                assert pending is not None
+                fetched = pending.result()
+                pending = None
+                if index + 1 < len(batches):
+                    pending = prefetch.submit(self._fetch_bodies, src, batches[index + 1])
+                self._check_cancel()
+                for message, reason in fetched.failed:
+                    self._fail_message(counts, message, reason)
+                counts.total -= fetched.gone
+                outgoing: list[tuple[_Message, OutgoingMessage]] = []
                 for message in batch:
-                    self._check_cancel()
-                    body = bodies.get(message.uid)
+                    body = fetched.bodies.get(message.uid)
                     if body is None:
                         continue  # failed or gone: already counted
-                    in_flight = (scope.source_folder, message.uid)
-                    if self._drops.get(in_flight, 0) >= DROPS_BEFORE_SKIPPING:
+                    if (
+                        self._drops.get((scope.source_folder, message.uid), 0)
+                        >= DROPS_BEFORE_SKIPPING
+                    ):
                         self._fail_message(
                             counts,
                             message,
@@ -510,29 +598,14 @@ class Copier:
                             "message was being copied; it was skipped",
                         )
                         continue
-                    flags = [
+                    flags = tuple(
                         f
                         for f in message.flags
                         if f.startswith("\\") or destination_state.accepts_keyword(f)
-                    ]
-                    dropped_keywords.update(set(message.flags) - set(flags))
-                    self._in_flight = in_flight
-                    try:
-                        dst.append(destination_name, body, flags, message.internal_date)
-                    except ServerError as exc:
-                        self._in_flight = None
-                        self._fail_message(counts, message, str(exc))
-                        continue
-                    self._in_flight = None
-                    landed.append(LedgerEntry(message.uid, message.fingerprint, message.size, True))
-                    counts.copied += 1
-                    counts.bytes_copied += message.size
-                    self.listener.message_done(
-                        counts, message.uid, MessageOutcome.COPIED, message.size
                     )
-            finally:
-                if landed:
-                    self.ledger.record(scope, landed)
+                    dropped_keywords.update(set(message.flags) - set(flags))
+                    outgoing.append((message, OutgoingMessage(body, flags, message.internal_date)))
+                self._append_batch(dst, destination_name, outgoing, counts, scope)
         if dropped_keywords:
             self._issue(
                 CopyIssue(

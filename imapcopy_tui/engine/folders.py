@@ -33,9 +33,8 @@ class Namespace:
     @classmethod
     def discover(cls, session: ImapSession, folders: list[RawFolder]) -> Namespace:
         """Ask NAMESPACE; without it, take the separator LIST reports and no prefix."""
-        found = session.personal_namespace()
+        found, foreign = session.namespaces()
         separator = next((f.delimiter for f in folders if f.delimiter), None)
-        foreign = session.foreign_prefixes()
         if found is not None:
             prefix, ns_separator = found
             return cls(prefix, ns_separator or separator or "/", foreign)

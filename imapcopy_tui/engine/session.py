@@ -80,6 +80,15 @@ class RawFolder:
 
 
 @dataclass(frozen=True)
+class OutgoingMessage:
+    """A message to APPEND: its exact bytes, flags and keywords, and internal date."""
+
+    raw: bytes
+    flags: tuple[str, ...]
+    internal_date: datetime | None
+
+
+@dataclass(frozen=True)
 class FolderState:
     """What SELECT/EXAMINE says about a folder."""
 
@@ -232,29 +241,24 @@ class ImapSession:
     def has(self, capability: str) -> bool:
         return capability.upper() in self.capabilities
 
-    def personal_namespace(self) -> tuple[str, str | None] | None:
-        """``(prefix, separator)`` of the personal namespace, or None without NAMESPACE."""
+    def namespaces(self) -> tuple[tuple[str, str | None] | None, tuple[str, ...]]:
+        """The personal namespace ``(prefix, separator)`` (None without NAMESPACE), and the
+        prefixes of other users' and shared namespaces, which are not this mailbox's mail."""
         if not self.has("NAMESPACE"):
-            return None
+            return None, ()
         with self._guard():
-            namespaces = self._client.namespace()
-        if not namespaces.personal:
-            return None
-        prefix, separator = namespaces.personal[0]
-        return _text(prefix), (_text(separator) if separator else None)
-
-    def foreign_prefixes(self) -> tuple[str, ...]:
-        """Prefixes of the other users' and shared namespaces: not this mailbox's own mail."""
-        if not self.has("NAMESPACE"):
-            return ()
-        with self._guard():
-            namespaces = self._client.namespace()
-        found = []
-        for group in (namespaces.other, namespaces.shared):
-            for prefix, _separator in group or ():
-                if _text(prefix):
-                    found.append(_text(prefix))
-        return tuple(found)
+            found = self._client.namespace()
+        personal = None
+        if found.personal:
+            prefix, separator = found.personal[0]
+            personal = _text(prefix), (_text(separator) if separator else None)
+        foreign = tuple(
+            _text(prefix)
+            for group in (found.other, found.shared)
+            for prefix, _separator in group or ()
+            if _text(prefix)
+        )
+        return personal, foreign
 
     def close(self) -> None:
         """Log out, ignoring errors: the connection may already be gone."""
@@ -342,6 +346,30 @@ class ImapSession:
             return {}
         with self._guard():
             return dict(self._client.fetch(list(uids), list(items)))
+
+    @property
+    def can_append_many(self) -> bool:
+        """MULTIAPPEND (RFC 3502): many messages in one command, all or none."""
+        return self.has("MULTIAPPEND")
+
+    def append_many(self, folder: str, messages: Sequence[OutgoingMessage]) -> None:
+        """APPEND ``messages`` to ``folder`` in one MULTIAPPEND command.
+
+        With LITERAL+ (RFC 7888) the messages stream without waiting for the server
+        between them: one round trip for the whole batch.  The command is atomic: when the
+        server refuses one message, none is stored and ``ServerError`` says why.
+        """
+        items = [
+            {"msg": m.raw, "flags": tuple(m.flags), "date": m.internal_date}
+            if m.internal_date is not None
+            else {"msg": m.raw, "flags": tuple(m.flags)}
+            for m in messages
+        ]
+        with self._guard():
+            typ, data = self._client.multiappend(folder, items)
+        if typ != "OK":
+            words = _text(data[0]) if data else typ
+            raise ServerError(f"{self.account.describe()}: the server answered: {words}")
 
     def append(
         self, folder: str, message: bytes, flags: Iterable[str], internal_date: datetime | None

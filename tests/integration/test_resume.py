@@ -34,10 +34,29 @@ class Cuts:
     at: set[int]
     after_append: bool  # True: the message lands, then the answer is lost
     appends: int = 0
+    multiappend: bool = False  # let the copier use MULTIAPPEND (cuts then hit a batch)
+    multiappends: int = 0
 
 
 def flaky_connector(cuts: Cuts) -> Any:
     class FlakyDestination(ImapSession):
+        @property
+        def can_append_many(self) -> bool:
+            return cuts.multiappend and super().can_append_many
+
+        def append_many(self, folder: str, messages: Any) -> None:
+            cuts.multiappends += 1
+            first = cuts.appends + 1
+            cuts.appends += len(messages)
+            if not cuts.at & set(range(first, cuts.appends + 1)):
+                return super().append_many(folder, messages)
+            if cuts.after_append:
+                super().append_many(folder, messages)
+                self._client.socket().shutdown(socket.SHUT_RDWR)
+                raise ConnectionLostError("test: the answer to MULTIAPPEND was lost")
+            self._client.socket().shutdown(socket.SHUT_RDWR)
+            return super().append_many(folder, messages)
+
         def append(self, folder: str, message: bytes, flags: Any, internal_date: Any) -> int | None:
             cuts.appends += 1
             if cuts.appends not in cuts.at:
@@ -134,7 +153,7 @@ KILLER = textwrap.dedent(
     dst = Account(**spec["dst"], security=Security.PLAIN, role="destination")
     store = JobStore(spec["db"])
     job = store.create_job(src, dst)
-    run_job(store, job.id, src, dst, CopyOptions(fetch_batch_count=5), listener=KillMidFolder())
+    run_job(store, job.id, src, dst, CopyOptions(fetch_batch_count=3), listener=KillMidFolder())
     """
 )
 
@@ -156,7 +175,7 @@ def test_killed_runner_is_seen_interrupted_and_resumes_exactly_once(
                 "password": server.password}
 
     spec = {"src": side(dovecot_src, src_user), "dst": side(dovecot_dst, unique_user),
-            "db": str(db), "folder": "INBOX", "after": 7}
+            "db": str(db), "folder": "INBOX", "after": 4}
     child = subprocess.run([sys.executable, "-c", KILLER], input=json.dumps(spec), text=True,
                            capture_output=True, timeout=120, cwd=Path(__file__).parents[2])
     assert child.returncode == -9, child.stderr
@@ -166,7 +185,7 @@ def test_killed_runner_is_seen_interrupted_and_resumes_exactly_once(
     client = dovecot_dst.client(unique_user)
     landed = client.select_folder("INBOX", readonly=True)[b"EXISTS"]
     client.logout()
-    assert 7 <= landed < len(corpus.messages[("INBOX",)])  # killed mid-folder
+    assert 4 <= landed < len(corpus.messages[("INBOX",)])  # killed mid-folder
 
     src, dst = account(dovecot_src, src_user), account(dovecot_dst, unique_user, "destination")
     outcome = sync(store, src, dst)
@@ -220,3 +239,28 @@ def test_message_that_always_breaks_the_connection_is_skipped(
     (error,) = outcome.result.errors
     assert error.folder == "INBOX" and "broke 3 times" in error.message
     assert outcome.result.total("copied") == corpus.message_count - 1
+
+
+@pytest.mark.parametrize("after_append", [False, True], ids=["before-landing", "after-landing"])
+def test_cut_multiappend_resumes_without_doubles(
+    tmp_path: Path,
+    after_append: bool,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    unique_user: str,
+) -> None:
+    """A connection cut during a MULTIAPPEND batch (before it landed, or after, with the
+    answer lost): the folder goes on message by message and ends exactly once."""
+    src_user, corpus = corpus_source
+    store = new_store(tmp_path)
+    src, dst = account(dovecot_src, src_user), account(dovecot_dst, unique_user, "destination")
+    job = store.create_job(src, dst)
+    cuts = Cuts(at={2}, after_append=after_append, multiappend=True)
+    listener = Reconnects()
+    outcome = run_job(store, job.id, src, dst, CopyOptions(**FAST), listener=listener,
+                      connect=flaky_connector(cuts))
+    assert outcome.state is JobState.FINISHED, outcome.failure
+    assert listener.attempts == [1]
+    assert cuts.multiappends >= 2  # other folders still went as whole batches
+    assert_identical(corpus, dovecot_dst, unique_user)
