@@ -150,11 +150,13 @@ async def _serve(
     ]
     try:
         # Until both directions have ended, or either side fails (reset, broken pipe).
-        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    except asyncio.CancelledError:
+        pass  # the proxy is stopping: close quietly (asyncio logs a cancelled handler)
     finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         for writer in (client_writer, server_writer):
             writer.close()
             with contextlib.suppress(OSError, ConnectionError):

@@ -29,7 +29,7 @@ from typing import Any
 
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.folders import INBOX, Folder, Namespace, plan_folders
-from imapcopy_tui.engine.identity import fingerprint
+from imapcopy_tui.engine.identity import fingerprint, header_section
 from imapcopy_tui.engine.ledger import Ledger, LedgerEntry, LedgerScope
 from imapcopy_tui.engine.progress import (
     CopyIssue,
@@ -50,7 +50,7 @@ from imapcopy_tui.engine.session import (
 )
 from imapcopy_tui.errors import ConnectError, CopyCancelled, ServerError
 
-_META_ITEMS = ("FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]")
+_META_ITEMS = ("FLAGS", "INTERNALDATE", "RFC822.SIZE")
 _IDENTITY_ITEMS = ("RFC822.SIZE", "BODY.PEEK[HEADER]")
 _RECENT = "\\recent"
 DROPS_BEFORE_SKIPPING = 3
@@ -97,7 +97,7 @@ class _Message:
     size: int
     flags: tuple[str, ...]
     internal_date: datetime | None
-    fingerprint: str
+    fingerprint: str | None  # None until the body is read, when nothing needed it sooner
 
 
 def _text(value: Any) -> str:
@@ -359,10 +359,13 @@ class Copier:
         self.listener.folder_started(counts)
 
         todo = [u for u in uids if u not in known]
+        # Identities are needed before copying only to compare with mail already in the
+        # destination folder; otherwise each is computed from the body as it passes.
+        compare = bool(destination_state and destination_state.exists)
         try:
-            messages = self._scan(src, todo)
+            messages = self._scan(src, todo, with_identity=compare)
             available: Counter[str] = Counter()
-            if messages and destination_state and destination_state.exists:
+            if messages and compare:
                 available = self._destination_fingerprints(dst)
                 available.subtract(Counter(e.fingerprint for e in skipped))
         except ServerError as exc:
@@ -372,7 +375,7 @@ class Copier:
         to_copy: list[_Message] = []
         found: list[LedgerEntry] = []
         for message in messages:
-            if available[message.fingerprint] > 0:
+            if message.fingerprint is not None and available[message.fingerprint] > 0:
                 available[message.fingerprint] -= 1
                 found.append(LedgerEntry(message.uid, message.fingerprint, message.size, False))
                 counts.present += 1
@@ -393,12 +396,15 @@ class Copier:
         counts.done = True
         self.listener.folder_done(counts)
 
-    def _scan(self, src: ImapSession, uids: Sequence[int]) -> list[_Message]:
-        """Flags, date, size and identity of source messages, in UID order."""
+    def _scan(
+        self, src: ImapSession, uids: Sequence[int], *, with_identity: bool
+    ) -> list[_Message]:
+        """Flags, date and size of source messages in UID order, and their identity if asked."""
         messages: list[_Message] = []
+        items = _META_ITEMS + (("BODY.PEEK[HEADER]",) if with_identity else ())
         for chunk in _chunks(uids, self.options.scan_batch_count):
             self._check_cancel()
-            fetched = src.fetch(chunk, _META_ITEMS)
+            fetched = src.fetch(chunk, items)
             absent = [uid for uid in chunk if uid not in fetched]
             if absent and src.existing_uids(absent):
                 raise ServerError(
@@ -408,7 +414,7 @@ class Copier:
                 data = fetched.get(uid)
                 if data is None:
                     continue  # expunged since the UID list was read
-                header = data.get(b"BODY[HEADER]") or b""
+                header = data.get(b"BODY[HEADER]")
                 size = int(data.get(b"RFC822.SIZE", 0))
                 messages.append(
                     _Message(
@@ -418,7 +424,7 @@ class Copier:
                             _text(f) for f in data.get(b"FLAGS", ()) if _text(f).lower() != _RECENT
                         ),
                         internal_date=data.get(b"INTERNALDATE"),
-                        fingerprint=fingerprint(header, size),
+                        fingerprint=fingerprint(header or b"", size) if with_identity else None,
                     )
                 )
         return messages
@@ -494,7 +500,9 @@ class Copier:
         return result
 
     def _landed(self, counts: FolderCounts, scope: LedgerScope, sent: Sequence[_Message]) -> None:
-        self.ledger.record(scope, [LedgerEntry(m.uid, m.fingerprint, m.size, True) for m in sent])
+        self.ledger.record(
+            scope, [LedgerEntry(m.uid, m.fingerprint or "", m.size, True) for m in sent]
+        )
         for message in sent:
             counts.copied += 1
             counts.bytes_copied += message.size
@@ -598,6 +606,8 @@ class Copier:
                             "message was being copied; it was skipped",
                         )
                         continue
+                    if message.fingerprint is None:
+                        message.fingerprint = fingerprint(header_section(body), message.size)
                     flags = tuple(
                         f
                         for f in message.flags

@@ -182,3 +182,35 @@ def test_dry_run_changes_nothing(
     assert {n for *_, n in client.list_folders()} == {"INBOX"}
     assert client.select_folder("INBOX")[b"EXISTS"] == 0
     client.logout()
+
+
+def test_duplicates_copied_fast_still_count_on_the_next_run(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    make_user: object,
+    unique_user: str,
+) -> None:
+    """Into an empty folder identities are computed from the bodies, not fetched; they must
+    match the destination's own: a third exact duplicate added later is copied, not taken
+    for one of the first two."""
+    from tests.corpus import read_folder
+
+    source_user = unique_user + "-src"
+    raw = (b"From: a@example.org\r\nSubject: twice\r\nMessage-ID: <same@x>\r\n"
+           b"Date: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\nthe same body\r\n")
+    client = dovecot_src.client(source_user)
+    client.append("INBOX", raw)
+    client.append("INBOX", raw)
+    client.logout()
+    store = new_store(tmp_path)
+    src, dst = account(dovecot_src, source_user), account(dovecot_dst, unique_user, "destination")
+    assert sync(store, src, dst, send_report=False).result.total("copied") == 2
+    client = dovecot_src.client(source_user)
+    client.append("INBOX", raw)
+    client.logout()
+    again = sync(store, src, dst, send_report=False)
+    assert (again.result.total("copied"), again.result.total("present")) == (1, 2)
+    client = dovecot_dst.client(unique_user)
+    assert [r.raw for r in read_folder(client, "INBOX")] == [raw, raw, raw]
+    client.logout()

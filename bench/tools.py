@@ -1,0 +1,227 @@
+"""Running the two copiers (and the latency proxy) as bounded, measured subprocesses.
+
+Each copy runs under GNU ``/usr/bin/time -v`` (peak RSS of the tool, children included)
+in a session of its own, so that a timeout kills the whole process group; the wall time is
+our own monotonic clock around it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+GNU_TIME = "/usr/bin/time"
+PROXY_START_TIMEOUT = 10.0
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot go on (a tool missing, hung or a server broken)."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a tool finds one account: address, port, login, password."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One run of a tool."""
+
+    seconds: float
+    peak_rss_kb: int
+    returncode: int
+    log: Path
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait(10)
+
+
+def run_measured(cmd: list[str], *, log: Path, timeout: float,
+                 env: dict[str, str] | None = None) -> Measured:  # fmt: skip
+    """Run ``cmd`` under ``/usr/bin/time -v``; its output goes to ``log``."""
+    if not os.access(GNU_TIME, os.X_OK):
+        raise BenchError(f"{GNU_TIME} (GNU time) is needed for the peak RSS")
+    time_file = log.with_suffix(".time")
+    with open(log, "wb") as out:
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            [GNU_TIME, "-v", "-o", str(time_file), *cmd],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            env=env, start_new_session=True,
+        )  # fmt: skip
+        try:
+            returncode = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise BenchError(f"{Path(cmd[0]).name} did not finish in {timeout:.0f} s; see {log}")
+        except BaseException:
+            _kill_group(proc)
+            raise
+        seconds = time.monotonic() - started
+    report = time_file.read_text(errors="replace")
+    found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report)
+    return Measured(seconds, int(found.group(1)) if found else 0, returncode, log)
+
+
+# --- imapcopy ------------------------------------------------------------------------
+
+
+def imapcopy_command(source: Endpoint, destination: Endpoint, db: Path) -> list[str]:
+    """``imapcopy sync`` between two plain-IMAP endpoints, no report, its own job db."""
+    program = shutil.which("imapcopy")
+    base = [program] if program else [sys.executable, "-m", "imapcopy_tui"]
+    return [
+        *base, "sync",
+        "--host1", source.host, "--port1", str(source.port), "--plain1", "--user1", source.user,
+        "--host2", destination.host, "--port2", str(destination.port), "--plain2",
+        "--user2", destination.user,
+        "--no-report", "--db", str(db),
+    ]  # fmt: skip
+
+
+def imapcopy_env(source: Endpoint, destination: Endpoint, home: Path) -> dict[str, str]:
+    """The passwords in the variables imapcopy reads; XDG dirs in our temp dir."""
+    env = dict(os.environ)
+    env.update(
+        IMAPCOPY_PASSWORD1=source.password,
+        IMAPCOPY_PASSWORD2=destination.password,
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_STATE_HOME=str(home / "state"),
+        XDG_CACHE_HOME=str(home / "cache"),
+    )
+    return env
+
+
+def imapcopy_version() -> str:
+    """``imapcopy --version``, or what went wrong."""
+    return _version([shutil.which("imapcopy") or "imapcopy", "--version"])
+
+
+# --- mbsync --------------------------------------------------------------------------
+
+
+def mbsync_binary() -> str:
+    """The mbsync program, or a BenchError saying how to get it."""
+    program = shutil.which("mbsync")
+    if program is None:
+        raise BenchError("mbsync was not found (apt-get install isync)")
+    return program
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_mbsync_config(path: Path, source: Endpoint, destination: Endpoint,
+                        state_dir: Path) -> Path:  # fmt: skip
+    """An mbsyncrc copying source (Far) into destination (Near), nothing else.
+
+    ``Sync Pull``: far to near only; ``Create Near``: make missing folders on the
+    destination; ``Expunge/Remove None``: never delete; ``CopyArrivalDate``: keep internal
+    dates.  ``Patterns`` lists INBOX explicitly since ``*`` does not match it.
+    """
+    sections = []
+    for name, end in (("source", source), ("destination", destination)):
+        sections.append(
+            f"IMAPAccount {name}-account\n"
+            f"Host {end.host}\nPort {end.port}\nUser {_quoted(end.user)}\n"
+            f"Pass {_quoted(end.password)}\n"
+            "SSLType None\nAuthMechs LOGIN\nTimeout 120\n\n"
+            f"IMAPStore {name}\nAccount {name}-account\n"
+        )
+    sections.append(
+        "Channel bench\nFar :source:\nNear :destination:\nPatterns INBOX *\n"
+        "Create Near\nSync Pull\nExpunge None\nRemove None\nCopyArrivalDate yes\n"
+        f"SyncState {state_dir}/\n"
+    )
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(sections))
+    path.chmod(0o600)
+    return path
+
+
+def mbsync_command(config: Path) -> list[str]:
+    """Every channel of ``config``."""
+    return [mbsync_binary(), "-c", str(config), "-a"]
+
+
+def mbsync_version() -> str:
+    """``mbsync --version``."""
+    return _version([mbsync_binary(), "--version"])
+
+
+def _version(cmd: list[str]) -> str:
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unknown ({exc})"
+    return (done.stdout or done.stderr).strip().splitlines()[0] if done.stdout or done.stderr else "?"
+
+
+# --- the latency proxy ----------------------------------------------------------------
+
+
+class Proxy:
+    """``bench/proxy.py`` in a subprocess, forwarding to the given endpoints."""
+
+    def __init__(self, targets: list[tuple[str, int]], delay_ms: float,
+                 bandwidth_kbps: float | None, log: Path) -> None:  # fmt: skip
+        self.targets = targets
+        self.delay_ms = delay_ms
+        self.bandwidth_kbps = bandwidth_kbps
+        self.log = log
+        self.ports: list[int] = []
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> list[int]:
+        """Start it; return the listening port of each target, in order."""
+        cmd = [sys.executable, str(Path(__file__).with_name("proxy.py")),
+               "--delay-ms", str(self.delay_ms)]  # fmt: skip
+        if self.bandwidth_kbps:
+            cmd += ["--bandwidth-kbps", str(self.bandwidth_kbps)]
+        for host, port in self.targets:
+            cmd += ["--forward", f"{host}:{port}"]
+        err = open(self.log, "wb")
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                      stderr=err, start_new_session=True)  # fmt: skip
+        err.close()
+        assert self._proc.stdout is not None
+        ready, _, _ = select.select([self._proc.stdout], [], [], PROXY_START_TIMEOUT)
+        line = self._proc.stdout.readline().decode() if ready else ""
+        if not line.startswith("LISTENING"):
+            self.stop()
+            raise BenchError(f"the latency proxy did not start; see {self.log}")
+        self.ports = [int(p) for p in line.split()[1:]]
+        return self.ports
+
+    def stop(self) -> str:
+        """Stop it; return its last words (the bytes it carried)."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return ""
+        proc.send_signal(signal.SIGTERM)
+        try:
+            out, _ = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            out = b""
+        return out.decode(errors="replace").strip()
