@@ -35,7 +35,7 @@ import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.header import Header
 from email.utils import format_datetime
 
@@ -183,8 +183,8 @@ def _kind(rng: random.Random, size: int) -> str:
 
 
 def _random_dates(rng: random.Random, spec: FolderSpec, n: int) -> Iterator[datetime]:
-    start = datetime(spec.first_year, 1, 1, tzinfo=timezone.utc)
-    span = int((datetime(spec.last_year + 1, 1, 1, tzinfo=timezone.utc) - start).total_seconds())
+    start = datetime(spec.first_year, 1, 1, tzinfo=UTC)
+    span = int((datetime(spec.last_year + 1, 1, 1, tzinfo=UTC) - start).total_seconds())
     for _ in range(n):
         zone = timezone(timedelta(hours=rng.choice((-8, -5, 0, 1, 2, 9))))
         yield (start + timedelta(seconds=rng.randrange(span))).astimezone(zone)
@@ -201,8 +201,11 @@ def _flags(rng: random.Random, folder: str, date: datetime) -> tuple[str, ...]:
     if rng.random() < (0.6 if date.year >= 2024 else 0.92):
         flags.add("\\Seen")
     for flag, chance in (
-        ("\\Answered", 0.10), ("\\Flagged", 0.08), ("$Forwarded", 0.05), ("ProjectX", 0.06),
-    ):  # fmt: skip
+        ("\\Answered", 0.10),
+        ("\\Flagged", 0.08),
+        ("$Forwarded", 0.05),
+        ("ProjectX", 0.06),
+    ):
         if rng.random() < chance:
             flags.add(flag)
     return tuple(sorted(flags))
@@ -223,23 +226,47 @@ _PEOPLE = (
 )
 
 _SUBJECTS = (
-    "Quarterly figures", "Meeting on Tuesday", "Invoice {n}", "Office closed on Monday",
-    "Release notes {n}", "Newsletter: spring edition", "Proposal for the new supplier",
-    "ProjectX kickoff notes", "Build broken on release branch", "Travel booking {n}",
-    "Your order #{n} has shipped", "Minutes of the board meeting", "Server migration plan",
-)  # fmt: skip
+    "Quarterly figures",
+    "Meeting on Tuesday",
+    "Invoice {n}",
+    "Office closed on Monday",
+    "Release notes {n}",
+    "Newsletter: spring edition",
+    "Proposal for the new supplier",
+    "ProjectX kickoff notes",
+    "Build broken on release branch",
+    "Travel booking {n}",
+    "Your order #{n} has shipped",
+    "Minutes of the board meeting",
+    "Server migration plan",
+)
 
 _UTF8_SUBJECTS = (
-    "Réunion à Genève — ordre du jour", "Überprüfung der Änderungen", "Отчёт за квартал",
-    "会議の議事録 {n}", "Café ☕ demain ?", "Ζητήματα προϋπολογισμού",
-)  # fmt: skip
+    "Réunion à Genève — ordre du jour",
+    "Überprüfung der Änderungen",
+    "Отчёт за квартал",
+    "会議の議事録 {n}",
+    "Café ☕ demain ?",
+    "Ζητήματα προϋπολογισμού",
+)
+
+_ATTACHMENTS = (
+    ("report.pdf", "application/pdf"),
+    ("IMG_%d.jpg", "image/jpeg"),
+    ("archive.zip", "application/zip"),
+    ("figures.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+)
 
 _SENTENCES = (
-    "Thanks for the update, I had a look at the figures and they match what we saw last "
-    "quarter, apart from the shipping costs which went up again.",
+    (
+        "Thanks for the update, I had a look at the figures and they match what we saw last "
+        "quarter, apart from the shipping costs which went up again."
+    ),
     "Can we move the meeting to Thursday? Tuesday is full of interviews on my side.",
-    "Attached is the summary we discussed; let me know if anything is missing before I send "
-    "it to the wider team.",
+    (
+        "Attached is the summary we discussed; let me know if anything is missing before I "
+        "send it to the wider team."
+    ),
     "Reminder: the office is closed on Monday for maintenance of the heating system.",
     "I fixed the build on the release branch, the flaky test depended on the time zone.",
     "The supplier confirmed the delivery for the end of the month, with the usual terms.",
@@ -338,12 +365,18 @@ def render(msg: PlannedMessage) -> bytes:
         hop = rng.randrange(1, 250)
         headers += [
             f"Return-Path: <{sender[1]}>",
-            f"Received: from mx{hop}.{sender[1].split('@')[1]} (mx{hop}.example [192.0.2.{hop}])"
-            f"\r\n\tby mail.example.org (Postfix) with ESMTPS id {rng.getrandbits(40):010X}"
-            f"\r\n\tfor <{USER[1]}>; {format_datetime(msg.internal_date)}",
-            f"Received: from [10.0.{hop}.{rng.randrange(1, 250)}] (unknown [198.51.100.{hop}])"
-            f"\r\n\tby mx{hop}.example (Postfix) with ESMTPSA id {rng.getrandbits(40):010X};"
-            f"\r\n\t{format_datetime(sent)}",
+            (
+                f"Received: from mx{hop}.{sender[1].split('@')[1]} "
+                f"(mx{hop}.example [192.0.2.{hop}])"
+                f"\r\n\tby mail.example.org (Postfix) with ESMTPS id {rng.getrandbits(40):010X}"
+                f"\r\n\tfor <{USER[1]}>; {format_datetime(msg.internal_date)}"
+            ),
+            (
+                f"Received: from [10.0.{hop}.{rng.randrange(1, 250)}] "
+                f"(unknown [198.51.100.{hop}])"
+                f"\r\n\tby mx{hop}.example (Postfix) with ESMTPSA id {rng.getrandbits(40):010X};"
+                f"\r\n\t{format_datetime(sent)}"
+            ),
         ]
         signature = base64.b64encode(rng.randbytes(192)).decode()
         headers.append(
@@ -393,11 +426,7 @@ def render(msg: PlannedMessage) -> bytes:
                 b"Content-Transfer-Encoding: 8bit\r\n\r\n" + html + b"</body></html>\r\n"
             )
         else:
-            name, mime = rng.choice(
-                (("report.pdf", "application/pdf"), ("IMG_%d.jpg", "image/jpeg"),
-                 ("archive.zip", "application/zip"), ("figures.xlsx", "application/vnd."
-                  "openxmlformats-officedocument.spreadsheetml.sheet")),
-            )  # fmt: skip
+            name, mime = rng.choice(_ATTACHMENTS)
             if "%d" in name:
                 name = name % n
             overhead = len(text) + 600

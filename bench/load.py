@@ -47,8 +47,7 @@ class LoadResult:
 def imap_date(value: datetime) -> str:
     """An IMAP ``date-time`` (``"14-Jul-2009 18:12:00 +0200"``), independent of the locale."""
     return (
-        f"{value.day:02d}-{_MONTHS[value.month - 1]}-{value.year:04d} "
-        f"{value:%H:%M:%S} {value:%z}"
+        f"{value.day:02d}-{_MONTHS[value.month - 1]}-{value.year:04d} {value:%H:%M:%S} {value:%z}"
     )
 
 
@@ -107,7 +106,7 @@ class RawImap:
 
     def wait(self, tag: bytes) -> list[bytes]:
         """Read responses up to ``tag``'s completion; return the untagged lines; raise on NO/BAD."""
-        untagged = []
+        untagged: list[bytes] = []
         while True:
             line = self._reader.readline()
             if not line:
@@ -134,8 +133,14 @@ class RawImap:
                 raise LoadError(f"the server does not offer {needed.decode()}")
 
 
-def _append_folder(host: str, port: int, user: str, password: str,
-                   folder: str, messages: tuple[PlannedMessage, ...]) -> int:  # fmt: skip
+def _append_folder(
+    host: str,
+    port: int,
+    user: str,
+    password: str,
+    folder: str,
+    messages: tuple[PlannedMessage, ...],
+) -> int:
     """Append one folder's messages in order; return the bytes sent."""
     conn = RawImap(host, port)
     sent = 0
@@ -172,8 +177,9 @@ def _append_folder(host: str, port: int, user: str, password: str,
     return sent
 
 
-def load_corpus(host: str, port: int, user: str, password: str, plan: CorpusPlan,
-                workers: int = 3) -> LoadResult:  # fmt: skip
+def load_corpus(
+    host: str, port: int, user: str, password: str, plan: CorpusPlan, workers: int = 3
+) -> LoadResult:
     """Create the plan's folders for ``user`` and append every message; check the counts."""
     started = time.monotonic()
     conn = RawImap(host, port)

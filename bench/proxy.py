@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import signal
 import socket
 import sys
@@ -172,13 +173,10 @@ def _target(text: str) -> tuple[str, int]:
 
 async def run_proxy(targets: list[tuple[str, int]], link: Link, listen: str) -> None:
     """Listen for every target, announce the ports, serve until SIGTERM/SIGINT."""
-    servers = []
-    for target in targets:
-        servers.append(
-            await asyncio.start_server(
-                lambda r, w, t=target: _serve(r, w, t, link), listen, 0, reuse_address=True
-            )
-        )
+    servers = [
+        await asyncio.start_server(functools.partial(_serve, target=t, link=link), listen, 0)
+        for t in targets
+    ]
     ports = [server.sockets[0].getsockname()[1] for server in servers]
     print("LISTENING " + " ".join(map(str, ports)), flush=True)
     stop = asyncio.Event()
@@ -190,8 +188,7 @@ async def run_proxy(targets: list[tuple[str, int]], link: Link, listen: str) -> 
         server.close()
     s = link.stats
     print(
-        f"carried {s.upstream} bytes up, {s.downstream} bytes down, "
-        f"{s.connections} connections",
+        f"carried {s.upstream} bytes up, {s.downstream} bytes down, {s.connections} connections",
         flush=True,
     )
 
@@ -199,13 +196,27 @@ async def run_proxy(targets: list[tuple[str, int]], link: Link, listen: str) -> 
 def main(argv: list[str] | None = None) -> int:
     """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--forward", type=_target, action="append", required=True,
-                        metavar="HOST:PORT", help="a server to proxy (repeatable)")  # fmt: skip
+    parser.add_argument(
+        "--forward",
+        type=_target,
+        action="append",
+        required=True,
+        metavar="HOST:PORT",
+        help="a server to proxy (repeatable)",
+    )
     parser.add_argument("--delay-ms", type=float, default=20.0, help="one-way delay (20)")
-    parser.add_argument("--bandwidth-kbps", type=float, default=None,
-                        help="cap each direction at this many kilobits a second")  # fmt: skip
-    parser.add_argument("--window-kb", type=int, default=4096,
-                        help="bytes that may wait in one direction, in KB (4096)")  # fmt: skip
+    parser.add_argument(
+        "--bandwidth-kbps",
+        type=float,
+        default=None,
+        help="cap each direction at this many kilobits a second",
+    )
+    parser.add_argument(
+        "--window-kb",
+        type=int,
+        default=4096,
+        help="bytes that may wait in one direction, in KB (4096)",
+    )
     parser.add_argument("--listen", default="127.0.0.1", help="address to listen on")
     args = parser.parse_args(argv)
     rate = args.bandwidth_kbps * 1000 / 8 if args.bandwidth_kbps else None

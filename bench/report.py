@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import subprocess
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.tools import Measured
@@ -58,9 +58,12 @@ class ToolResult:
     def ok(self) -> bool:
         """Both runs happened and exited 0."""
         return (
-            self.error is None and self.first is not None and self.rerun is not None
-            and self.first.returncode == 0 and self.rerun.returncode == 0
-        )  # fmt: skip
+            self.error is None
+            and self.first is not None
+            and self.rerun is not None
+            and self.first.returncode == 0
+            and self.rerun.returncode == 0
+        )
 
     def rate(self) -> float | None:
         """Messages a second of the first copy."""
@@ -87,8 +90,18 @@ def _ratio(a: float | None, b: float | None) -> str:
     return "-" if a is None or b is None or b == 0 else f"{a / b:.2f}"
 
 
-COLUMNS = ("scenario", "tool", "messages", "MB", "seconds", "msg/s", "MB/s", "re-run s",
-           "peak RSS MB", "identical?")  # fmt: skip
+COLUMNS = (
+    "scenario",
+    "tool",
+    "messages",
+    "MB",
+    "seconds",
+    "msg/s",
+    "MB/s",
+    "re-run s",
+    "peak RSS MB",
+    "identical?",
+)
 
 
 def table_rows(results: list[ToolResult]) -> list[tuple[str, ...]]:
@@ -99,21 +112,39 @@ def table_rows(results: list[ToolResult]) -> list[tuple[str, ...]]:
         for r in pair.values():
             seconds = r.first.seconds if r.first else None
             status = "" if r.ok else f" ({r.error or 'exit ' + _exit_codes(r)})"
-            rows.append((
-                r.scenario, r.tool + status, f"{r.messages:,}", _num(r.bytes / MB),
-                _num(seconds, 2), _num(r.rate()),
-                _num(r.bytes / MB / seconds if seconds else None),
-                _num(r.rerun.seconds if r.rerun else None, 2), _num(r.peak_rss_mb()),
-                r.identical(),
-            ))  # fmt: skip
+            rows.append(
+                (
+                    r.scenario,
+                    r.tool + status,
+                    f"{r.messages:,}",
+                    _num(r.bytes / MB),
+                    _num(seconds, 2),
+                    _num(r.rate()),
+                    _num(r.bytes / MB / seconds if seconds else None),
+                    _num(r.rerun.seconds if r.rerun else None, 2),
+                    _num(r.peak_rss_mb()),
+                    r.identical(),
+                )
+            )
         mine, theirs = pair.get("imapcopy"), pair.get("mbsync")
         if mine and theirs:
-            rows.append((
-                scenario, "imapcopy/mbsync", "", "", "", _ratio(mine.rate(), theirs.rate()), "",
-                _ratio(mine.rerun.seconds if mine.rerun else None,
-                       theirs.rerun.seconds if theirs.rerun else None),
-                _ratio(mine.peak_rss_mb(), theirs.peak_rss_mb()), "",
-            ))  # fmt: skip
+            rows.append(
+                (
+                    scenario,
+                    "imapcopy/mbsync",
+                    "",
+                    "",
+                    "",
+                    _ratio(mine.rate(), theirs.rate()),
+                    "",
+                    _ratio(
+                        mine.rerun.seconds if mine.rerun else None,
+                        theirs.rerun.seconds if theirs.rerun else None,
+                    ),
+                    _ratio(mine.peak_rss_mb(), theirs.peak_rss_mb()),
+                    "",
+                )
+            )
     return rows
 
 
@@ -136,8 +167,10 @@ def text_table(results: list[ToolResult]) -> str:
 
 def markdown_table(results: list[ToolResult]) -> str:
     """The same table in Markdown."""
-    lines = ["| " + " | ".join(COLUMNS) + " |",
-             "|" + "|".join("---" if i < 2 else "---:" for i in range(len(COLUMNS))) + "|"]  # fmt: skip
+    lines = [
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "|".join("---" if i < 2 else "---:" for i in range(len(COLUMNS))) + "|",
+    ]
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(results)]
     return "\n".join(lines)
 
@@ -163,8 +196,7 @@ def verification_lines(results: list[ToolResult]) -> list[str]:
 
 def _run(cmd: list[str], cwd: Path | None = None) -> str:
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, cwd=cwd,
-                              check=False)  # fmt: skip
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, cwd=cwd, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return done.stdout.strip()
@@ -187,20 +219,31 @@ def machine_facts(repo: Path, versions: dict[str, str]) -> list[str]:
     except (OSError, ValueError, IndexError):
         pass
     head = _run(["git", "rev-parse", "--short", "HEAD"], repo) or "?"
-    dirty = _run(["git", "status", "--porcelain", "--", "imapcopy_tui"], repo)
-    code = f"git {head}" + (", with uncommitted changes in imapcopy_tui/" if dirty else "")
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    code = f"git {head}"
+    if _run(["git", "status", "--porcelain", "--", "imapcopy_tui"], repo):
+        diff = _run(["git", "diff", "HEAD", "--", "imapcopy_tui"], repo)
+        digest = hashlib.sha256(diff.encode()).hexdigest()[:12]
+        code += f" plus uncommitted changes in imapcopy_tui/ (diff sha256 {digest})"
     return [
-        f"Date: {now}",
-        f"Machine: {os.cpu_count()} CPUs (nproc {_run(['nproc']) or '?'}), {cpu}{memory}, "
-        f"{platform.system()} {platform.release()}",
-        f"Python {platform.python_version()}; " + "; ".join(f"{k} {v}" for k, v in versions.items()),
-        f"imapcopy code: {code}",
+        (
+            f"Machine: nproc {_run(['nproc']) or os.cpu_count()}, {cpu}{memory}, "
+            f"{platform.system()} {platform.release()}"
+        ),
+        f"Versions: Python {platform.python_version()}; "
+        + "; ".join(f"{k} {v}" for k, v in versions.items()),
+        f"imapcopy code: {code} (copied aside when the run started)",
     ]
 
 
-def append_results(path: Path, *, title: str, command: str, facts: list[str],
-                   results: list[ToolResult], extra: list[str]) -> None:  # fmt: skip
+def append_results(
+    path: Path,
+    *,
+    title: str,
+    command: str,
+    facts: list[str],
+    results: list[ToolResult],
+    extra: list[str],
+) -> None:
     """Append one entry to ``path``, creating it with its header the first time."""
     entry = [f"## {title}", "", f"Command: `{command}`", ""]
     entry += [f"- {fact}" for fact in facts]

@@ -54,8 +54,9 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(10)
 
 
-def run_measured(cmd: list[str], *, log: Path, timeout: float,
-                 env: dict[str, str] | None = None) -> Measured:  # fmt: skip
+def run_measured(
+    cmd: list[str], *, log: Path, timeout: float, env: dict[str, str] | None = None
+) -> Measured:
     """Run ``cmd`` under ``/usr/bin/time -v``; its output goes to ``log``."""
     if not os.access(GNU_TIME, os.X_OK):
         raise BenchError(f"{GNU_TIME} (GNU time) is needed for the peak RSS")
@@ -64,9 +65,12 @@ def run_measured(cmd: list[str], *, log: Path, timeout: float,
         started = time.monotonic()
         proc = subprocess.Popen(
             [GNU_TIME, "-v", "-o", str(time_file), *cmd],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            env=env, start_new_session=True,
-        )  # fmt: skip
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
         try:
             returncode = proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -84,22 +88,58 @@ def run_measured(cmd: list[str], *, log: Path, timeout: float,
 # --- imapcopy ------------------------------------------------------------------------
 
 
+def pin_code(repo: Path, into: Path) -> Path:
+    """Copy ``imapcopy_tui/`` as it is now into ``into``; return the dir for PYTHONPATH.
+
+    The engine may be edited while a benchmark runs for many minutes: every run of the
+    benchmark then uses the code as it was when it started (the copy comes first on
+    ``sys.path``, before the editable install's finder).
+    """
+    target = into / "code"
+    shutil.copytree(
+        repo / "imapcopy_tui", target / "imapcopy_tui", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return target
+
+
 def imapcopy_command(source: Endpoint, destination: Endpoint, db: Path) -> list[str]:
-    """``imapcopy sync`` between two plain-IMAP endpoints, no report, its own job db."""
-    program = shutil.which("imapcopy")
-    base = [program] if program else [sys.executable, "-m", "imapcopy_tui"]
+    """``imapcopy sync`` between two plain-IMAP endpoints, no report, its own job db.
+
+    Run as ``python -m imapcopy_tui`` (what the ``imapcopy`` script does) so that the
+    pinned copy of the code is the one imported (see :func:`pin_code`).
+    """
     return [
-        *base, "sync",
-        "--host1", source.host, "--port1", str(source.port), "--plain1", "--user1", source.user,
-        "--host2", destination.host, "--port2", str(destination.port), "--plain2",
-        "--user2", destination.user,
-        "--no-report", "--db", str(db),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "imapcopy_tui",
+        "sync",
+        "--host1",
+        source.host,
+        "--port1",
+        str(source.port),
+        "--plain1",
+        "--user1",
+        source.user,
+        "--host2",
+        destination.host,
+        "--port2",
+        str(destination.port),
+        "--plain2",
+        "--user2",
+        destination.user,
+        "--no-report",
+        "--db",
+        str(db),
+    ]
 
 
-def imapcopy_env(source: Endpoint, destination: Endpoint, home: Path) -> dict[str, str]:
-    """The passwords in the variables imapcopy reads; XDG dirs in our temp dir."""
+def imapcopy_env(
+    source: Endpoint, destination: Endpoint, home: Path, code: Path | None
+) -> dict[str, str]:
+    """The passwords in the variables imapcopy reads; XDG dirs in our temp dir; the code."""
     env = dict(os.environ)
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(code), env.get("PYTHONPATH"))))
     env.update(
         IMAPCOPY_PASSWORD1=source.password,
         IMAPCOPY_PASSWORD2=destination.password,
@@ -111,9 +151,12 @@ def imapcopy_env(source: Endpoint, destination: Endpoint, home: Path) -> dict[st
     return env
 
 
-def imapcopy_version() -> str:
-    """``imapcopy --version``, or what went wrong."""
-    return _version([shutil.which("imapcopy") or "imapcopy", "--version"])
+def imapcopy_version(code: Path | None) -> str:
+    """``imapcopy --version`` of the pinned code, or what went wrong."""
+    env = dict(os.environ, PYTHONPATH=str(code)) if code else None
+    return _version([sys.executable, "-m", "imapcopy_tui", "--version"], env).removeprefix(
+        "imapcopy "
+    )
 
 
 # --- mbsync --------------------------------------------------------------------------
@@ -131,8 +174,9 @@ def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def write_mbsync_config(path: Path, source: Endpoint, destination: Endpoint,
-                        state_dir: Path) -> Path:  # fmt: skip
+def write_mbsync_config(
+    path: Path, source: Endpoint, destination: Endpoint, state_dir: Path
+) -> Path:
     """An mbsyncrc copying source (Far) into destination (Near), nothing else.
 
     ``Sync Pull``: far to near only; ``Create Near``: make missing folders on the
@@ -169,12 +213,13 @@ def mbsync_version() -> str:
     return _version([mbsync_binary(), "--version"])
 
 
-def _version(cmd: list[str]) -> str:
+def _version(cmd: list[str], env: dict[str, str] | None = None) -> str:
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False, env=env)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"unknown ({exc})"
-    return (done.stdout or done.stderr).strip().splitlines()[0] if done.stdout or done.stderr else "?"
+    lines = (done.stdout or done.stderr).strip().splitlines()
+    return lines[0] if lines else "?"
 
 
 # --- the latency proxy ----------------------------------------------------------------
@@ -183,8 +228,13 @@ def _version(cmd: list[str]) -> str:
 class Proxy:
     """``bench/proxy.py`` in a subprocess, forwarding to the given endpoints."""
 
-    def __init__(self, targets: list[tuple[str, int]], delay_ms: float,
-                 bandwidth_kbps: float | None, log: Path) -> None:  # fmt: skip
+    def __init__(
+        self,
+        targets: list[tuple[str, int]],
+        delay_ms: float,
+        bandwidth_kbps: float | None,
+        log: Path,
+    ) -> None:
         self.targets = targets
         self.delay_ms = delay_ms
         self.bandwidth_kbps = bandwidth_kbps
@@ -194,16 +244,24 @@ class Proxy:
 
     def start(self) -> list[int]:
         """Start it; return the listening port of each target, in order."""
-        cmd = [sys.executable, str(Path(__file__).with_name("proxy.py")),
-               "--delay-ms", str(self.delay_ms)]  # fmt: skip
+        cmd = [
+            sys.executable,
+            str(Path(__file__).with_name("proxy.py")),
+            "--delay-ms",
+            str(self.delay_ms),
+        ]
         if self.bandwidth_kbps:
             cmd += ["--bandwidth-kbps", str(self.bandwidth_kbps)]
         for host, port in self.targets:
             cmd += ["--forward", f"{host}:{port}"]
-        err = open(self.log, "wb")
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                      stderr=err, start_new_session=True)  # fmt: skip
-        err.close()
+        with open(self.log, "wb") as err:
+            self._proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                start_new_session=True,
+            )
         assert self._proc.stdout is not None
         ready, _, _ = select.select([self._proc.stdout], [], [], PROXY_START_TIMEOUT)
         line = self._proc.stdout.readline().decode() if ready else ""

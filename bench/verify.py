@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bench.corpus import CorpusPlan, render
 from tests.corpus import list_folder_names
 
 if TYPE_CHECKING:
@@ -65,6 +66,20 @@ def snapshot(client: IMAPClient) -> Snapshot:
         client.normalise_times = saved
 
 
+def expected_snapshot(plan: CorpusPlan) -> Snapshot:
+    """What the source should hold once the plan is loaded (renders every message again)."""
+    out: Snapshot = {}
+    for folder in plan.folders:
+        out[folder] = []
+        for msg in plan.messages[folder]:
+            raw = render(msg)
+            whole = hashlib.sha256(raw).digest()
+            out[folder].append(
+                MessageDigest(whole, whole, tuple(sorted(msg.flags)), msg.internal_date, len(raw))
+            )
+    return out
+
+
 def _read_folder(client: IMAPClient, name: str) -> list[MessageDigest]:
     selected = client.select_folder(name, readonly=True)
     if not selected.get(b"EXISTS"):
@@ -84,13 +99,11 @@ def _read_folder(client: IMAPClient, name: str) -> list[MessageDigest]:
                 raw = bytes(bodies[one][b"BODY[]"])
                 whole = hashlib.sha256(raw).digest()
                 without = hashlib.sha256(_strip_tuid(raw)).digest() if b"X-TUID" in raw else whole
-                flags = tuple(sorted(
-                    f for f in map(_text, meta[one][b"FLAGS"]) if f.lower() != "\\recent"
-                ))  # fmt: skip
+                flags = tuple(
+                    sorted(f for f in map(_text, meta[one][b"FLAGS"]) if f.lower() != "\\recent")
+                )
                 out.append(
-                    MessageDigest(
-                        whole, without, flags, meta[one][b"INTERNALDATE"], len(raw)
-                    )
+                    MessageDigest(whole, without, flags, meta[one][b"INTERNALDATE"], len(raw))
                 )
             batch, batch_bytes = [], 0
     return out
@@ -117,10 +130,17 @@ class Comparison:
     def identical(self) -> bool:
         """Whether the destination is an exact copy."""
         return not (
-            self.missing_folders or self.extra_folders or self.missing or self.extra
-            or self.reordered or self.bytes_differ or self.tuid_added or self.keywords_lost
-            or self.flags_differ or self.dates_differ
-        )  # fmt: skip
+            self.missing_folders
+            or self.extra_folders
+            or self.missing
+            or self.extra
+            or self.reordered
+            or self.bytes_differ
+            or self.tuid_added
+            or self.keywords_lost
+            or self.flags_differ
+            or self.dates_differ
+        )
 
     def summary(self) -> str:
         """``yes``, or ``no: ...`` listing every kind of difference with its count."""

@@ -162,6 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for a server answer (default %(default)s)",
     )
     sync.add_argument(
+        "--connections",
+        type=int,
+        default=CopyOptions.connections,
+        metavar="N",
+        help="connection pairs copying folders in parallel (default %(default)s; "
+        "a preset's limit applies)",
+    )
+    sync.add_argument(
         "--max-reconnects",
         type=int,
         default=CopyOptions.max_reconnects,
@@ -307,6 +315,22 @@ def cmd_test(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def _connections(args: argparse.Namespace) -> int:
+    """Parallel pairs asked for, within the providers' limits (Gmail allows about 15)."""
+    if args.connections < 1:
+        raise UsageError("--connections must be at least 1")
+    limits = []
+    for n in SIDES:
+        name = getattr(args, f"preset{n}")
+        if name:
+            from imapcopy_tui.config.presets import load_presets
+
+            limit = load_presets().get(name).max_connections
+            if limit:
+                limits.append(limit)
+    return min([args.connections, *limits])
+
+
 def cmd_sync(args: argparse.Namespace) -> ExitCode:
     from imapcopy_tui.console import ProgressLine
     from imapcopy_tui.engine.copier import Copier
@@ -322,6 +346,7 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
         include=tuple(args.folder),
         exclude=tuple(args.exclude),
         max_reconnects=args.max_reconnects,
+        connections=_connections(args),
         timeouts=Timeouts(read=args.timeout),
     )
     progress = ProgressLine()

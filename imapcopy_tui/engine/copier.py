@@ -19,9 +19,9 @@ login failure ends the job at once.
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from fnmatch import fnmatchcase
@@ -48,7 +48,7 @@ from imapcopy_tui.engine.session import (
     Timeouts,
     open_session,
 )
-from imapcopy_tui.errors import ConnectError, CopyCancelled, ServerError
+from imapcopy_tui.errors import AuthError, ConnectError, CopyCancelled, ServerError
 
 _META_ITEMS = ("FLAGS", "INTERNALDATE", "RFC822.SIZE")
 _IDENTITY_ITEMS = ("RFC822.SIZE", "BODY.PEEK[HEADER]")
@@ -66,6 +66,7 @@ class CopyOptions:
     send_report: bool = True
     include: tuple[str, ...] = ()  # glob patterns on folder names ("Archive/*")
     exclude: tuple[str, ...] = ()
+    connections: int = 4  # connection pairs copying folders in parallel
     max_reconnects: int = 5
     backoff_seconds: float = 2.0  # first wait after a lost connection; doubles each time
     max_backoff_seconds: float = 60.0
@@ -104,6 +105,49 @@ def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
+class _Aborted(Exception):
+    """Another connection pair failed the job: this one stops quietly."""
+
+
+class _Serialised(CopyListener):
+    """Calls a listener from one thread at a time: the pairs copy in parallel."""
+
+    def __init__(self, inner: CopyListener) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+
+    def plan_ready(self, folders: Sequence[Folder], counts: Sequence[FolderCounts]) -> None:
+        with self._lock:
+            self._inner.plan_ready(folders, counts)
+
+    def folder_started(self, counts: FolderCounts) -> None:
+        with self._lock:
+            self._inner.folder_started(counts)
+
+    def message_done(
+        self, counts: FolderCounts, uid: int, outcome: MessageOutcome, size: int
+    ) -> None:
+        with self._lock:
+            self._inner.message_done(counts, uid, outcome, size)
+
+    def folder_done(self, counts: FolderCounts) -> None:
+        with self._lock:
+            self._inner.folder_done(counts)
+
+    def issue(self, issue: CopyIssue) -> None:
+        with self._lock:
+            self._inner.issue(issue)
+
+    def reconnecting(self, attempt: int, delay: float, reason: str) -> None:
+        with self._lock:
+            self._inner.reconnecting(attempt, delay, reason)
+
+
+def _close(sessions: tuple[ImapSession, ImapSession]) -> None:
+    for session in sessions:
+        session.close()
+
+
 def _folder_names(folders: Sequence[RawFolder]) -> set[str]:
     return {INBOX if f.name.upper() == INBOX else f.name for f in folders}
 
@@ -129,79 +173,136 @@ class Copier:
         self.source = replace(source, role="source")
         self.destination = replace(destination, role="destination")
         self.ledger = ledger
-        self.listener = listener or CopyListener()
+        self.listener: CopyListener = _Serialised(listener or CopyListener())
         self.options = options or CopyOptions()
         self.cancel = cancel or threading.Event()
         self._connect = connect
         self.result = CopyResult(dry_run=self.options.dry_run)
-        # (source folder, UID) being sent; UID None for a whole MULTIAPPEND batch.
-        self._in_flight: tuple[str, int | None] | None = None
         self._drops: dict[tuple[str, int], int] = {}
         self._careful_folders: set[str] = set()
+        self._lock = threading.Lock()
+        self._abort = threading.Event()  # set when one pair fails the job
+        self._local = threading.local()  # per pair: what is being sent right now
+        self._destination_folders: set[str] = set()
 
     # --- the job -------------------------------------------------------------------
 
     def run(self) -> CopyResult:
         """Copy everything; return what happened.
 
-        Raises ``AuthError`` or a ``ConnectError`` when the job cannot go on, and
-        ``CopyCancelled`` when the cancel event was set.
+        One connection pair plans the job and creates the missing folders (parents first);
+        then up to ``options.connections`` pairs copy folders in parallel, each folder by
+        one pair, in source UID order.  Raises ``AuthError`` or a ``ConnectError`` when the
+        job cannot go on, and ``CopyCancelled`` when the cancel event was set.
         """
-        sessions: tuple[ImapSession, ImapSession] | None = None
-        plan: list[tuple[Folder, FolderCounts]] | None = None
-        destination_folders: set[str] = set()
+        first, plan = self._plan_with_retries()
+        queue = []
+        for folder, counts in plan:
+            if folder.selectable and counts.error is None:
+                queue.append((folder, counts))
+            elif not counts.done:  # a \Noselect parent: created, nothing to copy
+                counts.done = True
+                self.listener.folder_done(counts)
+        workers = max(1, min(self.options.connections, len(queue)))
+        pending = deque(queue)
+        firsts: list[tuple[ImapSession, ImapSession] | None] = [first] + [None] * (workers - 1)
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="copy")
+        try:
+            futures = [pool.submit(self._work, pending, sessions) for sessions in firsts]
+            wait(futures)
+        except BaseException:
+            self._abort.set()  # Ctrl+C in this thread: stop the pairs, then give up
+            raise
+        finally:
+            pool.shutdown(wait=True)
+        for future in futures:
+            error = future.exception()
+            if error is not None and not isinstance(error, _Aborted):
+                raise error
+        if self.options.send_report and not self.options.dry_run:
+            self._append_report()
+        self.result.finished_at = datetime.now(self.result.started_at.tzinfo)
+        return self.result
+
+    def _back_off(self, exc: ConnectError, failures: int) -> None:
+        """Wait before reconnecting, or give up (re-raise) past ``max_reconnects``."""
+        if failures > self.options.max_reconnects:
+            raise exc
+        delay = min(
+            self.options.backoff_seconds * 2 ** (failures - 1), self.options.max_backoff_seconds
+        )
+        self.listener.reconnecting(failures, delay, str(exc))
+        if self.cancel.wait(delay):
+            raise CopyCancelled("the copy was stopped") from exc
+        self._check_cancel()
+
+    def _plan_with_retries(
+        self,
+    ) -> tuple[tuple[ImapSession, ImapSession], list[tuple[Folder, FolderCounts]]]:
+        failures = 0
+        while True:
+            sessions = None
+            try:
+                sessions = self._open_both()
+                plan = self._plan(*sessions)
+                return sessions, plan
+            except ConnectError as exc:
+                if sessions is not None:
+                    _close(sessions)
+                # A setting that is wrong fails at once; a timeout is worth another try.
+                if not exc.transient:
+                    raise
+                failures += 1
+                self._back_off(exc, failures)
+            except BaseException:
+                if sessions is not None:
+                    _close(sessions)
+                raise
+
+    def _next_folder(
+        self, pending: deque[tuple[Folder, FolderCounts]]
+    ) -> tuple[Folder, FolderCounts] | None:
+        with self._lock:
+            return pending.popleft() if pending else None
+
+    def _work(
+        self,
+        pending: deque[tuple[Folder, FolderCounts]],
+        sessions: tuple[ImapSession, ImapSession] | None,
+    ) -> None:
+        """One connection pair: take folders until none is left; reconnect when cut."""
+        current: tuple[Folder, FolderCounts] | None = None
         failures = 0
         processed_at_last_failure = -1
-        reconnected = False
         try:
             while True:
                 try:
+                    self._check_cancel()
+                    if current is None:
+                        current = self._next_folder(pending)
+                        if current is None:
+                            return
                     if sessions is None:
                         sessions = self._open_both()
-                    src, dst = sessions
-                    if plan is None:
-                        plan, destination_folders = self._plan(src, dst)
-                    elif reconnected:
-                        # A CREATE may have landed just before the connection broke.
-                        destination_folders = _folder_names(dst.list_folders())
-                        reconnected = False
-                    while plan:
-                        self._check_cancel()
-                        folder, counts = plan[0]
-                        self._copy_folder(src, dst, folder, counts, destination_folders)
-                        plan.pop(0)
-                    break
+                    self._copy_folder(*sessions, *current)
+                    current = None
                 except ConnectError as exc:
-                    # A setting that is wrong fails at once; a connection that worked and
-                    # then broke (or a server restarting) is worth another try.
-                    if not (exc.transient or plan is not None):
-                        raise
+                    # The connection worked and broke (or the server is restarting):
+                    # reconnect with back-off, and resume the folder from the ledger.
                     if sessions is not None:
-                        for session in sessions:
-                            session.close()
+                        _close(sessions)
                         sessions = None
-                    reconnected = True
                     self._note_in_flight_failure()
                     processed = self.result.total("processed")
                     failures = 1 if processed > processed_at_last_failure else failures + 1
                     processed_at_last_failure = processed
-                    if failures > self.options.max_reconnects:
-                        raise
-                    delay = min(
-                        self.options.backoff_seconds * 2 ** (failures - 1),
-                        self.options.max_backoff_seconds,
-                    )
-                    self.listener.reconnecting(failures, delay, str(exc))
-                    if self.cancel.wait(delay):
-                        raise CopyCancelled("the copy was stopped") from exc
-            if self.options.send_report and not self.options.dry_run and sessions:
-                self._append_report(sessions[1])
+                    self._back_off(exc, failures)
+        except BaseException:
+            self._abort.set()  # the job cannot finish: stop the other pairs too
+            raise
         finally:
             if sessions is not None:
-                for session in sessions:
-                    session.close()
-        self.result.finished_at = datetime.now(self.result.started_at.tzinfo)
-        return self.result
+                _close(sessions)
 
     def _open_both(self) -> tuple[ImapSession, ImapSession]:
         timeouts = self.options.timeouts
@@ -216,12 +317,15 @@ class Copier:
     def _check_cancel(self) -> None:
         if self.cancel.is_set():
             raise CopyCancelled("the copy was stopped")
+        if self._abort.is_set():
+            raise _Aborted()
 
     def _issue(self, issue: CopyIssue) -> None:
         # A folder restarted after a reconnect meets the same refusals again: keep one.
-        if issue in self.result.issues:
-            return
-        self.result.issues.append(issue)
+        with self._lock:
+            if issue in self.result.issues:
+                return
+            self.result.issues.append(issue)
         self.listener.issue(issue)
 
     def _note_in_flight_failure(self) -> None:
@@ -231,10 +335,11 @@ class Copier:
         retrying it forever would stop the whole job, so after ``DROPS_BEFORE_SKIPPING``
         drops on the same message it is recorded as failed and skipped.
         """
-        if self._in_flight is None:
+        in_flight: tuple[str, int | None] | None = getattr(self._local, "in_flight", None)
+        if in_flight is None:
             return
-        folder, uid = self._in_flight
-        self._in_flight = None
+        folder, uid = in_flight
+        self._local.in_flight = None
         if uid is None:  # a whole MULTIAPPEND: go on one by one to find the culprit
             self._careful_folders.add(folder)
             return
@@ -242,9 +347,7 @@ class Copier:
 
     # --- planning ------------------------------------------------------------------
 
-    def _plan(
-        self, src: ImapSession, dst: ImapSession
-    ) -> tuple[list[tuple[Folder, FolderCounts]], set[str]]:
+    def _plan(self, src: ImapSession, dst: ImapSession) -> list[tuple[Folder, FolderCounts]]:
         source_raw = src.list_folders()
         destination_raw = dst.list_folders()
         source_ns = Namespace.discover(src, source_raw)
@@ -275,7 +378,12 @@ class Copier:
             plan.append((folder, counts))
         self.result.folders = [c for _, c in plan]
         self.listener.plan_ready([f for f, _ in plan], self.result.folders)
-        return plan, existing
+        self._destination_folders = existing
+        # Create every missing folder now, parents before children, so that pairs copying
+        # in parallel never race to create a parent.
+        for folder, counts in plan:
+            self._create_folder(dst, folder, counts)
+        return plan
 
     # --- one folder ----------------------------------------------------------------
 
@@ -285,44 +393,40 @@ class Copier:
         self._issue(CopyIssue(message=message, folder=counts.display_name))
         self.listener.folder_done(counts)
 
+    def _create_folder(self, dst: ImapSession, folder: Folder, counts: FolderCounts) -> None:
+        """Create and subscribe ``folder`` on the destination if missing (a dry run only
+        says it would)."""
+        name = folder.destination_name
+        if name in self._destination_folders:
+            return
+        counts.created = True
+        if self.options.dry_run:
+            return
+        try:
+            dst.create_folder(name)
+        except ServerError as exc:
+            counts.created = False
+            self._fail_folder(counts, f"cannot create {name!r}: {exc}")
+            return
+        self._destination_folders.add(name)
+        try:
+            dst.subscribe(name)
+        except ServerError as exc:
+            self._issue(
+                CopyIssue(
+                    f"created but not subscribed: {exc}",
+                    folder=counts.display_name,
+                    severity=Severity.WARNING,
+                )
+            )
+
     def _copy_folder(
-        self,
-        src: ImapSession,
-        dst: ImapSession,
-        folder: Folder,
-        counts: FolderCounts,
-        destination_folders: set[str],
+        self, src: ImapSession, dst: ImapSession, folder: Folder, counts: FolderCounts
     ) -> None:
         counts.copied = counts.present = counts.failed = counts.bytes_copied = 0
         counts.error = None
         destination_name = folder.destination_name
-        exists_on_destination = destination_name in destination_folders
-        if not exists_on_destination and not self.options.dry_run:
-            try:
-                dst.create_folder(destination_name)
-            except ServerError as exc:
-                self._fail_folder(counts, f"cannot create {destination_name!r}: {exc}")
-                return
-            destination_folders.add(destination_name)
-            exists_on_destination = True
-            counts.created = True
-            try:
-                dst.subscribe(destination_name)
-            except ServerError as exc:
-                self._issue(
-                    CopyIssue(
-                        f"created but not subscribed: {exc}",
-                        folder=counts.display_name,
-                        severity=Severity.WARNING,
-                    )
-                )
-        elif not exists_on_destination:
-            counts.created = True  # a dry run says what it would create
-
-        if not folder.selectable:
-            counts.done = True
-            self.listener.folder_done(counts)
-            return
+        exists_on_destination = destination_name in self._destination_folders
         try:
             source_state = src.examine(folder.source_name)
             uids = src.all_uids()
@@ -527,35 +631,35 @@ class Copier:
             return
         careful = scope.source_folder in self._careful_folders
         if dst.can_append_many and not careful:
-            self._in_flight = (scope.source_folder, None)
+            self._local.in_flight = (scope.source_folder, None)
             try:
                 dst.append_many(destination_name, [o for _, o in outgoing])
             except ServerError as exc:
-                self._in_flight = None
+                self._local.in_flight = None
                 if len(outgoing) == 1:
                     self._fail_message(counts, outgoing[0][0], str(exc))
                     return
                 # All or nothing: find the refused one below, message by message.
             else:
-                self._in_flight = None
+                self._local.in_flight = None
                 self._landed(counts, scope, [m for m, _ in outgoing])
                 return
-            self._in_flight = None
+            self._local.in_flight = None
         landed: list[_Message] = []
         try:
             for message, out in outgoing:
                 self._check_cancel()
-                self._in_flight = (scope.source_folder, message.uid)
+                self._local.in_flight = (scope.source_folder, message.uid)
                 try:
                     if dst.can_append_many:  # with LITERAL+, even one message saves a wait
                         dst.append_many(destination_name, [out])
                     else:
                         dst.append(destination_name, out.raw, out.flags, out.internal_date)
                 except ServerError as exc:
-                    self._in_flight = None
+                    self._local.in_flight = None
                     self._fail_message(counts, message, str(exc))
                     continue
-                self._in_flight = None
+                self._local.in_flight = None
                 landed.append(message)
         finally:
             if landed:
@@ -629,12 +733,13 @@ class Copier:
 
     # --- the report ----------------------------------------------------------------
 
-    def _append_report(self, dst: ImapSession) -> None:
+    def _append_report(self) -> None:
         self.result.finished_at = datetime.now(self.result.started_at.tzinfo)
         message = build_report(self.source, self.destination, self.result)
         try:
-            dst.append(INBOX, message, (), None)
-        except (ServerError, ConnectError) as exc:
+            with self._connect(self.destination, timeouts=self.options.timeouts) as dst:
+                dst.append(INBOX, message, (), None)
+        except (ServerError, ConnectError, AuthError) as exc:
             self._issue(
                 CopyIssue(f"the report could not be delivered: {exc}", severity=Severity.WARNING)
             )

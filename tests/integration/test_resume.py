@@ -102,7 +102,7 @@ def test_cut_connections_are_reopened_and_nothing_is_doubled(
     job = store.create_job(src, dst)
     cuts = Cuts(at={3, 4, 20}, after_append=after_append)
     listener = Reconnects()
-    outcome = run_job(store, job.id, src, dst, CopyOptions(**FAST), listener=listener,
+    outcome = run_job(store, job.id, src, dst, CopyOptions(connections=1, **FAST), listener=listener,
                       connect=flaky_connector(cuts))
     assert outcome.state is JobState.FINISHED, outcome.failure
     # Before the APPEND, cut 4 follows cut 3 with no progress between: it is attempt 2.
@@ -125,7 +125,7 @@ def test_reconnects_are_bounded(
     src, dst = account(dovecot_src, src_user), account(dovecot_dst, unique_user, "destination")
     job = store.create_job(src, dst)
     listener = Reconnects()
-    outcome = run_job(store, job.id, src, dst, CopyOptions(max_reconnects=2, **FAST),
+    outcome = run_job(store, job.id, src, dst, CopyOptions(max_reconnects=2, connections=1, **FAST),
                       listener=listener, connect=flaky_connector(Cuts(set(range(1, 100)), False)))
     assert outcome.state is JobState.FAILED
     assert listener.attempts == [1, 2]
@@ -233,7 +233,7 @@ def test_message_that_always_breaks_the_connection_is_skipped(
     store = new_store(tmp_path)
     src, dst = account(dovecot_src, src_user), account(dovecot_dst, unique_user, "destination")
     job = store.create_job(src, dst)
-    outcome = run_job(store, job.id, src, dst, CopyOptions(**FAST),
+    outcome = run_job(store, job.id, src, dst, CopyOptions(connections=1, **FAST),
                       connect=flaky_connector(Cuts({3, 4, 5}, after_append=False)))
     assert outcome.state is JobState.FINISHED_WITH_ERRORS
     (error,) = outcome.result.errors
@@ -258,9 +258,35 @@ def test_cut_multiappend_resumes_without_doubles(
     job = store.create_job(src, dst)
     cuts = Cuts(at={2}, after_append=after_append, multiappend=True)
     listener = Reconnects()
-    outcome = run_job(store, job.id, src, dst, CopyOptions(**FAST), listener=listener,
+    outcome = run_job(store, job.id, src, dst, CopyOptions(connections=1, **FAST), listener=listener,
                       connect=flaky_connector(cuts))
     assert outcome.state is JobState.FINISHED, outcome.failure
     assert listener.attempts == [1]
     assert cuts.multiappends >= 2  # other folders still went as whole batches
     assert_identical(corpus, dovecot_dst, unique_user)
+
+
+@pytest.mark.parametrize("after_append", [False, True], ids=["before-landing", "after-landing"])
+def test_cuts_while_four_pairs_copy_in_parallel(
+    tmp_path: Path,
+    after_append: bool,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    unique_user: str,
+) -> None:
+    """Four connection pairs copy folders in parallel while connections are cut: every
+    message still ends exactly once, in order, and the counters are exact."""
+    src_user, corpus = corpus_source
+    store = new_store(tmp_path)
+    src, dst = account(dovecot_src, src_user), account(dovecot_dst, unique_user, "destination")
+    job = store.create_job(src, dst)
+    cuts = Cuts(at={1, 5, 12, 20}, after_append=after_append, multiappend=True)
+    outcome = run_job(store, job.id, src, dst, CopyOptions(connections=4, **FAST),
+                      connect=flaky_connector(cuts))
+    assert outcome.state is JobState.FINISHED, outcome.failure
+    assert_identical(corpus, dovecot_dst, unique_user)
+    recorded = store.get(job.id)
+    assert recorded.messages_copied + recorded.messages_present == corpus.message_count
+    assert recorded.messages_total == corpus.message_count
+    assert recorded.folders_done == recorded.folders_total == len(corpus.messages)

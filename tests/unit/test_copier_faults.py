@@ -13,7 +13,7 @@ from tests.fakes import FakeServer, Stored, connector, message
 
 SRC = Account(host="src", login="a", password="x")
 DST = Account(host="dst", login="b", password="y", role="destination")
-OPTIONS = CopyOptions(send_report=False, backoff_seconds=0.0)
+OPTIONS = CopyOptions(send_report=False, backoff_seconds=0.0, connections=1)
 
 
 def copy(source: FakeServer, destination: FakeServer) -> CopyResult:
