@@ -248,7 +248,7 @@ class Bench:
                 setattr(result, label, measured)
                 log(
                     f"{tag} {label}: {measured.seconds:.2f} s, exit {measured.returncode}, "
-                    f"peak RSS {measured.peak_rss_kb / 1024:.0f} MiB"
+                    f"peak RSS {measured.peak_rss_kb * 1024 / 1e6:.0f} MB"
                 )
                 if measured.returncode != 0:
                     tail = measured.log.read_text(errors="replace").strip().splitlines()[-5:]

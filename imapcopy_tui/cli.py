@@ -328,7 +328,7 @@ def _connections(args: argparse.Namespace) -> int:
             limit = load_presets().get(name).max_connections
             if limit:
                 limits.append(limit)
-    return min([args.connections, *limits])
+    return int(min([args.connections, *limits]))
 
 
 def cmd_sync(args: argparse.Namespace) -> ExitCode:
