@@ -5,7 +5,7 @@ internal date, odd headers) from one seeded RNG; :func:`render` turns one planne
 into its bytes from the message's own seed, so messages can be built lazily, in any order
 or in several threads, and are byte-identical from run to run.
 
-The shape, for ``n`` ordinary messages (sizes are in decimal units: 1 KB = 1000 bytes):
+The shape, for ``n`` messages (sizes are in decimal units: 1 KB = 1000 bytes):
 
 * 72.5 % of 2–20 KB (plain text, or text + HTML), 18 % of 20–200 KB and 9.5 % of
   200 KB–1 MB (text + a base64 attachment): about 66 KB on average, so 2,000 messages make

@@ -300,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 0 when every imapcopy copy verified, 1 otherwise, 2 on bad setup."""
     args = parse_args(argv)
     started = time.monotonic()
+    load_before = os.getloadavg()[0]
     command = "python bench/run.py" + "".join(
         f" {shlex.quote(a)}" for a in (argv if argv is not None else sys.argv[1:])
     )
@@ -332,7 +333,10 @@ def main(argv: list[str] | None = None) -> int:
     log("")
     for line in verification_lines(results):
         log(line)
-    log(f"total time {total:.0f} s")
+    log(
+        f"total time {total:.0f} s; load average {load_before:.2f} at the start, "
+        f"{os.getloadavg()[0]:.2f} at the end"
+    )
     append_results(
         args.results,
         title=time.strftime("%Y-%m-%d %H:%M", time.gmtime())
@@ -341,7 +345,12 @@ def main(argv: list[str] | None = None) -> int:
         command=command,
         facts=[*facts, "Scenarios: " + "; ".join(s.describe() for s in scenarios(args))],
         results=results,
-        extra=[f"Whole run (loading, copies, checks): {total:.0f} s"],
+        extra=[
+            f"Whole run (loading, copies, checks): {total:.0f} s",
+            # Other work on the machine skews the timings: this shows whether there was any.
+            f"Load average (1 min) at the start {load_before:.2f}, "
+            + f"at the end {os.getloadavg()[0]:.2f}",
+        ],
     )
     log(f"appended to {args.results}")
     passed = all(

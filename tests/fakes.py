@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from imapcopy_tui.engine.account import Account
-from imapcopy_tui.engine.session import FolderState, OutgoingMessage, RawFolder
+from imapcopy_tui.engine.session import FolderState, FolderStatus, OutgoingMessage, RawFolder
 
 WHEN = datetime(2015, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
 
@@ -58,8 +58,9 @@ class FakeSession:
     def namespaces(self) -> tuple[tuple[str, str | None] | None, tuple[str, ...]]:
         return ("", "/"), ()
 
-    def message_count(self, name: str) -> int:
-        return len(self.server.folders[name])
+    def status(self, name: str) -> FolderStatus:
+        count = len(self.server.folders[name])
+        return FolderStatus(messages=count, uidnext=count + 1, uidvalidity=1)
 
     def create_folder(self, name: str) -> None:
         self.server.folders.setdefault(name, [])

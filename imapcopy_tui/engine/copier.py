@@ -30,7 +30,13 @@ from typing import Any
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.folders import INBOX, Folder, Namespace, plan_folders
 from imapcopy_tui.engine.identity import fingerprint, header_section
-from imapcopy_tui.engine.ledger import Ledger, LedgerEntry, LedgerScope
+from imapcopy_tui.engine.ledger import (
+    FolderPair,
+    FolderSnapshot,
+    Ledger,
+    LedgerEntry,
+    LedgerScope,
+)
 from imapcopy_tui.engine.progress import (
     CopyIssue,
     CopyListener,
@@ -42,6 +48,7 @@ from imapcopy_tui.engine.progress import (
 from imapcopy_tui.engine.report import build_report
 from imapcopy_tui.engine.session import (
     FolderState,
+    FolderStatus,
     ImapSession,
     OutgoingMessage,
     RawFolder,
@@ -184,6 +191,7 @@ class Copier:
         self._abort = threading.Event()  # set when one pair fails the job
         self._local = threading.local()  # per pair: what is being sent right now
         self._destination_folders: set[str] = set()
+        self._source_status: dict[str, FolderStatus] = {}  # from planning
 
     # --- the job -------------------------------------------------------------------
 
@@ -372,9 +380,12 @@ class Copier:
             )
             if folder.selectable:
                 try:
-                    counts.total = src.message_count(folder.source_name)
+                    status = src.status(folder.source_name)
                 except ServerError:
                     pass  # reported when the folder itself is opened
+                else:
+                    counts.total = status.messages
+                    self._source_status[folder.source_name] = status
             plan.append((folder, counts))
         self.result.folders = [c for _, c in plan]
         self.listener.plan_ready([f for f, _ in plan], self.result.folders)
@@ -420,6 +431,40 @@ class Copier:
                 )
             )
 
+    def _unchanged(
+        self, dst: ImapSession, folder: Folder, pair: FolderPair, counts: FolderCounts
+    ) -> bool:
+        """Whether STATUS shows the folder pair as the last complete pass left it.
+
+        Then nothing is fetched, not even the UID list: a re-run of an unchanged mailbox
+        costs a STATUS per folder on each side.
+        """
+        if self.options.dry_run:
+            return False
+        snapshot = self.ledger.snapshot(pair)
+        source = self._source_status.get(folder.source_name)
+        if snapshot is None or source is None:
+            return False
+        if (source.uidvalidity, source.uidnext, source.messages) != (
+            snapshot.source_uidvalidity,
+            snapshot.source_uidnext,
+            snapshot.source_messages,
+        ):
+            return False
+        destination = dst.status(folder.destination_name)
+        if destination.uidvalidity != snapshot.destination_uidvalidity:
+            return False
+        if destination.messages < snapshot.destination_messages:
+            return False  # someone removed mail there: look again
+        counts.total = source.messages
+        if snapshot.by_this_job:
+            counts.copied = snapshot.copied
+            counts.present = snapshot.present
+            counts.bytes_copied = snapshot.bytes_copied
+        else:
+            counts.present = source.messages
+        return True
+
     def _copy_folder(
         self, src: ImapSession, dst: ImapSession, folder: Folder, counts: FolderCounts
     ) -> None:
@@ -427,6 +472,13 @@ class Copier:
         counts.error = None
         destination_name = folder.destination_name
         exists_on_destination = destination_name in self._destination_folders
+        pair = FolderPair(
+            self.source.key, folder.source_name, self.destination.key, destination_name
+        )
+        if exists_on_destination and self._unchanged(dst, folder, pair, counts):
+            counts.done = True
+            self.listener.folder_done(counts)
+            return
         try:
             source_state = src.examine(folder.source_name)
             uids = src.all_uids()
@@ -497,6 +549,21 @@ class Copier:
         else:
             assert destination_state is not None
             self._transfer(src, dst, destination_name, destination_state, to_copy, counts, scope)
+            if counts.failed == 0 and source_state.uidnext is not None:
+                after = dst.status(destination_name)
+                self.ledger.save_snapshot(
+                    pair,
+                    FolderSnapshot(
+                        source_uidvalidity=source_state.uidvalidity,
+                        source_uidnext=source_state.uidnext,
+                        source_messages=source_state.exists,
+                        destination_uidvalidity=after.uidvalidity,
+                        destination_messages=after.messages,
+                        copied=counts.copied,
+                        present=counts.present,
+                        bytes_copied=counts.bytes_copied,
+                    ),
+                )
         counts.done = True
         self.listener.folder_done(counts)
 

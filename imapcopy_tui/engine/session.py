@@ -80,6 +80,15 @@ class RawFolder:
 
 
 @dataclass(frozen=True)
+class FolderStatus:
+    """What STATUS says of a folder without opening it."""
+
+    messages: int
+    uidnext: int
+    uidvalidity: int
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     """A message to APPEND: its exact bytes, flags and keywords, and internal date."""
 
@@ -290,11 +299,15 @@ class ImapSession:
             for flags, delim, name in rows
         ]
 
-    def message_count(self, name: str) -> int:
-        """How many messages ``name`` holds, from STATUS (does not open the folder)."""
+    def status(self, name: str) -> FolderStatus:
+        """MESSAGES, UIDNEXT and UIDVALIDITY of ``name`` (STATUS: does not open the folder)."""
         with self._guard():
-            status = self._client.folder_status(name, ("MESSAGES",))
-        return int(status.get(b"MESSAGES", 0))
+            found = self._client.folder_status(name, ("MESSAGES", "UIDNEXT", "UIDVALIDITY"))
+        return FolderStatus(
+            messages=int(found.get(b"MESSAGES", 0)),
+            uidnext=int(found.get(b"UIDNEXT", 0)),
+            uidvalidity=int(found.get(b"UIDVALIDITY", 0)),
+        )
 
     def create_folder(self, name: str) -> None:
         with self._guard():

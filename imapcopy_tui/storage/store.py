@@ -22,7 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from imapcopy_tui.engine.account import Account
-from imapcopy_tui.engine.ledger import LedgerEntry, LedgerScope
+from imapcopy_tui.engine.ledger import FolderPair, FolderSnapshot, LedgerEntry, LedgerScope
 from imapcopy_tui.engine.progress import CopyIssue, FolderCounts
 from imapcopy_tui.errors import JobExistsError, JobNotFoundError
 from imapcopy_tui.locations import ensure_private_dir
@@ -112,6 +112,24 @@ _SCHEMA_STEPS: tuple[str, ...] = (
         copied INTEGER NOT NULL,
         PRIMARY KEY (source_account, source_folder, source_uidvalidity, destination_account,
                      destination_folder, destination_uidvalidity, source_uid)
+    ) WITHOUT ROWID;
+    """,
+    """
+    CREATE TABLE folder_snapshots (
+        source_account TEXT NOT NULL,
+        source_folder TEXT NOT NULL,
+        destination_account TEXT NOT NULL,
+        destination_folder TEXT NOT NULL,
+        source_uidvalidity INTEGER NOT NULL,
+        source_uidnext INTEGER NOT NULL,
+        source_messages INTEGER NOT NULL,
+        destination_uidvalidity INTEGER NOT NULL,
+        destination_messages INTEGER NOT NULL,
+        copied INTEGER NOT NULL,
+        present INTEGER NOT NULL,
+        bytes_copied INTEGER NOT NULL,
+        job_id INTEGER NOT NULL,
+        PRIMARY KEY (source_account, source_folder, destination_account, destination_folder)
     ) WITHOUT ROWID;
     """,
 )
@@ -263,8 +281,12 @@ class JobStore:
                     "COLLATE NOCASE AND destination_port = ? AND state = ? AND dry_run = 0 "
                     "ORDER BY id DESC LIMIT 1",
                     (
-                        source.login, source.host, source.port,
-                        destination.login, destination.host, destination.port,
+                        source.login,
+                        source.host,
+                        source.port,
+                        destination.login,
+                        destination.host,
+                        destination.port,
                         JobState.INTERRUPTED,
                     ),
                 ).fetchone()
@@ -276,8 +298,13 @@ class JobStore:
                 db.execute(
                     "UPDATE jobs SET state = ?, failure = NULL, finished_at = NULL, "
                     "runner_pid = ?, runner_start_ticks = ?, runner_host = ? WHERE id = ?",
-                    (JobState.QUEUED, creator.pid, creator.start_ticks, socket.gethostname(),
-                     job_id),
+                    (
+                        JobState.QUEUED,
+                        creator.pid,
+                        creator.start_ticks,
+                        socket.gethostname(),
+                        job_id,
+                    ),
                 )
             else:
                 cursor = db.execute(
@@ -286,10 +313,18 @@ class JobStore:
                     "created_at, runner_pid, runner_start_ticks, runner_host) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        source.host, source.port, source.login,
-                        destination.host, destination.port, destination.login,
-                        JobState.QUEUED, int(dry_run), _now(),
-                        creator.pid, creator.start_ticks, socket.gethostname(),
+                        source.host,
+                        source.port,
+                        source.login,
+                        destination.host,
+                        destination.port,
+                        destination.login,
+                        JobState.QUEUED,
+                        int(dry_run),
+                        _now(),
+                        creator.pid,
+                        creator.start_ticks,
+                        socket.gethostname(),
                     ),
                 )
                 job_id = int(cursor.lastrowid or 0)
@@ -304,8 +339,13 @@ class JobStore:
                 "heartbeat_at = ?, runner_pid = ?, runner_start_ticks = ?, runner_host = ? "
                 "WHERE id = ?",
                 (
-                    JobState.RUNNING, _now(), _now(), runner.pid, runner.start_ticks,
-                    socket.gethostname(), job_id,
+                    JobState.RUNNING,
+                    _now(),
+                    _now(),
+                    runner.pid,
+                    runner.start_ticks,
+                    socket.gethostname(),
+                    job_id,
                 ),
             )
 
@@ -347,8 +387,17 @@ class JobStore:
                 "bytes_copied = excluded.bytes_copied, error = excluded.error",
                 [
                     (
-                        job_id, position, f.display_name, f.destination_name, int(f.created),
-                        int(f.done), f.total, f.copied, f.present, f.failed, f.bytes_copied,
+                        job_id,
+                        position,
+                        f.display_name,
+                        f.destination_name,
+                        int(f.created),
+                        int(f.done),
+                        f.total,
+                        f.copied,
+                        f.present,
+                        f.failed,
+                        f.bytes_copied,
                         f.error,
                     )
                     for position, f in enumerate(folders)
@@ -498,11 +547,69 @@ class JobStore:
                 "destination_uidvalidity, source_uid, fingerprint, size, job_id, copied) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (*_scope_key(scope), e.uid, e.fingerprint, e.size, job_id,
-                     int(e.copied_by_this_job))
+                    (
+                        *_scope_key(scope),
+                        e.uid,
+                        e.fingerprint,
+                        e.size,
+                        job_id,
+                        int(e.copied_by_this_job),
+                    )
                     for e in entries
                 ],
             )
+
+    def folder_snapshot(self, pair: FolderPair, job_id: int) -> FolderSnapshot | None:
+        row = (
+            self._db()
+            .execute(
+                "SELECT * FROM folder_snapshots WHERE source_account = ? AND source_folder = ? "
+                "AND destination_account = ? AND destination_folder = ?",
+                _pair_key(pair),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        return FolderSnapshot(
+            source_uidvalidity=row["source_uidvalidity"],
+            source_uidnext=row["source_uidnext"],
+            source_messages=row["source_messages"],
+            destination_uidvalidity=row["destination_uidvalidity"],
+            destination_messages=row["destination_messages"],
+            copied=row["copied"],
+            present=row["present"],
+            bytes_copied=row["bytes_copied"],
+            by_this_job=row["job_id"] == job_id,
+        )
+
+    def save_folder_snapshot(self, pair: FolderPair, snapshot: FolderSnapshot, job_id: int) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO folder_snapshots VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    *_pair_key(pair),
+                    snapshot.source_uidvalidity,
+                    snapshot.source_uidnext,
+                    snapshot.source_messages,
+                    snapshot.destination_uidvalidity,
+                    snapshot.destination_messages,
+                    snapshot.copied,
+                    snapshot.present,
+                    snapshot.bytes_copied,
+                    job_id,
+                ),
+            )
+
+
+def _pair_key(pair: FolderPair) -> tuple[str, str, str, str]:
+    return (
+        pair.source_account,
+        pair.source_folder,
+        pair.destination_account,
+        pair.destination_folder,
+    )
 
 
 def _scope_key(scope: LedgerScope) -> tuple[str, str, int, str, str, int]:
@@ -528,3 +635,9 @@ class JobLedger:
 
     def record(self, scope: LedgerScope, entries: Sequence[LedgerEntry]) -> None:
         self.store.record_ledger(scope, entries, self.job_id)
+
+    def snapshot(self, pair: FolderPair) -> FolderSnapshot | None:
+        return self.store.folder_snapshot(pair, self.job_id)
+
+    def save_snapshot(self, pair: FolderPair, snapshot: FolderSnapshot) -> None:
+        self.store.save_folder_snapshot(pair, snapshot, self.job_id)

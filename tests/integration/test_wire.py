@@ -40,3 +40,41 @@ def test_destination_gets_multiappend_with_literal_plus(
     assert len(literals) == corpus.message_count
     assert synchronising == []
     assert_identical(corpus, dovecot_dst, unique_user)
+
+
+def test_unchanged_rerun_only_asks_status_and_new_mail_is_still_copied(
+    tmp_path: Path, dovecot_src: DovecotServer, dovecot_dst: DovecotServer, unique_user: str
+) -> None:
+    """A re-run of an unchanged mailbox opens no source folder and fetches nothing (STATUS
+    only); after new mail arrives in one folder, only that folder is read again and the
+    new message copied."""
+    source_user = unique_user + "-src"
+    client = dovecot_src.client(source_user)
+    client.create_folder("Work")
+    for folder in ("INBOX", "Work"):
+        for n in range(3):
+            client.append(folder, f"Subject: {folder} {n}\r\n\r\nbody {n}\r\n".encode())
+    client.logout()
+    store = new_store(tmp_path)
+    src, dst = account(dovecot_src, source_user), account(dovecot_dst, unique_user, "destination")
+    assert sync(store, src, dst, send_report=False).result.total("copied") == 6
+
+    rawlog = dovecot_src.enable_rawlog(source_user)
+    again = sync(store, src, dst, send_report=False)
+    assert (again.result.total("copied"), again.result.total("present")) == (0, 6)
+    sent = b"".join(p.read_bytes() for p in rawlog.glob("*.in"))
+    assert b" STATUS " in sent
+    assert not re.search(rb" (EXAMINE|SELECT|FETCH|UID FETCH|UID SEARCH) ", sent), sent
+    for log in rawlog.iterdir():
+        log.unlink()
+
+    client = dovecot_src.client(source_user)
+    client.append("Work", b"Subject: Work new\r\n\r\nnew body\r\n")
+    client.logout()
+    third = sync(store, src, dst, send_report=False)
+    assert (third.result.total("copied"), third.result.total("present")) == (1, 6)
+    sent = b"".join(p.read_bytes() for p in rawlog.glob("*.in"))
+    assert re.findall(rb" EXAMINE \"?(\w+)", sent) == [b"Work"]
+    client = dovecot_dst.client(unique_user)
+    assert client.select_folder("Work", readonly=True)[b"EXISTS"] == 4
+    client.logout()
