@@ -13,6 +13,7 @@ from typing import Any
 
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.session import FolderState, FolderStatus, OutgoingMessage, RawFolder
+from imapcopy_tui.engine.wire import FetchedMessage
 
 WHEN = datetime(2015, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
 
@@ -82,16 +83,17 @@ class FakeSession:
     def existing_uids(self, uids: Sequence[int]) -> list[int]:
         return [u for u in uids if 0 < u <= len(self.server.folders[self.selected])]
 
-    def fetch(self, uids: Sequence[int], items: Sequence[str]) -> dict[int, dict[bytes, Any]]:
+    def fetch(self, uids: Sequence[int], items: Sequence[str]) -> dict[int, FetchedMessage]:
         if self.server.on_fetch:
             self.server.on_fetch(uids, items)
-        out: dict[int, dict[bytes, Any]] = {}
+        out: dict[int, FetchedMessage] = {}
         for uid in uids:
             stored = self.server.folders[self.selected][uid - 1]
             header = stored.raw.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
-            out[uid] = {b"BODY[]": None if stored.withheld else stored.raw,
-                        b"BODY[HEADER]": header, b"RFC822.SIZE": len(stored.raw),
-                        b"FLAGS": stored.flags, b"INTERNALDATE": stored.date}
+            out[uid] = FetchedMessage(
+                uid=uid, size=len(stored.raw), flags=stored.flags, internal_date=stored.date,
+                body=None if stored.withheld else stored.raw, header=header,
+            )
         return out
 
     @property

@@ -585,16 +585,14 @@ class Copier:
                 data = fetched.get(uid)
                 if data is None:
                     continue  # expunged since the UID list was read
-                header = data.get(b"BODY[HEADER]")
-                size = int(data.get(b"RFC822.SIZE", 0))
+                header = data.header
+                size = data.size or 0
                 messages.append(
                     _Message(
                         uid=uid,
                         size=size,
-                        flags=tuple(
-                            _text(f) for f in data.get(b"FLAGS", ()) if _text(f).lower() != _RECENT
-                        ),
-                        internal_date=data.get(b"INTERNALDATE"),
+                        flags=data.flags or (),
+                        internal_date=data.internal_date,
                         fingerprint=fingerprint(header or b"", size) if with_identity else None,
                     )
                 )
@@ -606,8 +604,7 @@ class Copier:
         for chunk in _chunks(dst.all_uids(), self.options.scan_batch_count):
             self._check_cancel()
             for data in dst.fetch(chunk, _IDENTITY_ITEMS).values():
-                size = int(data.get(b"RFC822.SIZE", 0))
-                found[fingerprint(data.get(b"BODY[HEADER]") or b"", size)] += 1
+                found[fingerprint(data.header or b"", data.size or 0)] += 1
         return found
 
     def _batches(self, messages: Sequence[_Message]) -> Iterator[list[_Message]]:
@@ -654,11 +651,12 @@ class Copier:
         for message in batch:
             if message.uid in refused:
                 continue
-            body = fetched.get(message.uid, {}).get(b"BODY[]")
+            item = fetched.get(message.uid)
+            body = item.body if item is not None else None
             if body is None:
                 missing.append(message)
             else:
-                result.bodies[message.uid] = bytes(body)
+                result.bodies[message.uid] = body
         if missing:
             # Gone (expunged since the scan) or withheld (some servers answer NIL for a
             # damaged message): only the second is an error.

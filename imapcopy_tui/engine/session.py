@@ -24,6 +24,7 @@ from imapclient.exceptions import LoginError
 from imapclient.imapclient import SocketTimeout
 
 from imapcopy_tui.engine.account import Account, Security
+from imapcopy_tui.engine.wire import FetchedMessage, parse_fetch
 from imapcopy_tui.errors import (
     AuthError,
     CertificateHostnameError,
@@ -213,6 +214,20 @@ def translate(account: Account, exc: BaseException, *, established: bool) -> Exc
     raise exc
 
 
+def uid_set(uids: Sequence[int]) -> str:
+    """A compact UID set: runs of consecutive UIDs as ranges (``1:200,305,400:410``)."""
+    parts: list[str] = []
+    ordered = sorted(set(uids))
+    start = previous = ordered[0]
+    for uid in ordered[1:] + [0]:
+        if uid == previous + 1:
+            previous = uid
+            continue
+        parts.append(str(start) if start == previous else f"{start}:{previous}")
+        start = previous = uid
+    return ",".join(parts)
+
+
 def _ssl_context(account: Account) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=account.ca_file)
     if not account.verify_certificate:
@@ -353,12 +368,20 @@ class ImapSession:
             found = self._client.search(["UID", ",".join(str(u) for u in uids)])
         return sorted(int(u) for u in found)
 
-    def fetch(self, uids: Sequence[int], items: Sequence[str]) -> dict[int, dict[bytes, Any]]:
-        """UID FETCH ``items`` for ``uids``; BODY items must be PEEK (the source is read-only)."""
+    def fetch(self, uids: Sequence[int], items: Sequence[str]) -> dict[int, FetchedMessage]:
+        """UID FETCH ``items`` for ``uids``; BODY items must be PEEK (the source is read-only).
+
+        Read with :mod:`wire`'s reader: IMAPClient's general parser costs more CPU than the
+        copy itself.
+        """
         if not uids:
             return {}
         with self._guard():
-            return dict(self._client.fetch(list(uids), list(items)))
+            typ, data = self._client._imap.uid("FETCH", uid_set(uids), f"({' '.join(items)})")
+        if typ != "OK":
+            words = _text(data[0]) if data and data[0] else typ
+            raise ServerError(f"{self.account.describe()}: the server answered: {words}")
+        return parse_fetch(data)
 
     @property
     def can_append_many(self) -> bool:

@@ -1,0 +1,44 @@
+"""The fast FETCH reader against the shapes servers really send."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from imapcopy_tui.engine.wire import parse_fetch
+
+BODY = b"Subject: a\r\n\r\nbody ) with (parens\r\n"
+
+
+def test_metadata_lines() -> None:
+    """UID, size, flags (without \\Recent) and the internal date with its offset."""
+    found = parse_fetch([
+        b'1 (UID 7 RFC822.SIZE 20 FLAGS (\\Seen \\Recent $Forwarded) '
+        b'INTERNALDATE " 3-Jan-2023 07:30:53 +0200")',
+        b"2 (UID 9 RFC822.SIZE 24 FLAGS () INTERNALDATE \"22-Nov-2026 00:33:50 +0000\")",
+    ])
+    assert found[7].size == 20 and found[7].flags == ("\\Seen", "$Forwarded")
+    assert found[7].internal_date == datetime(2023, 1, 3, 7, 30, 53,
+                                              tzinfo=timezone(timedelta(hours=2)))
+    assert found[9].flags == ()
+
+
+def test_literal_bodies_and_items_after_them() -> None:
+    """BODY[] literals, in any item order, with FLAGS after the literal (Gmail does)."""
+    found = parse_fetch([
+        (b"1 (UID 1 BODY[] {%d}" % len(BODY), BODY), b")",
+        (b"2 (BODY[] {%d}" % len(BODY), BODY), b" UID 2 FLAGS (\\Seen))",
+        (b"3 (UID 3 RFC822.SIZE 5 BODY[HEADER] {14}", b"Subject: a\r\n\r\n"), b")",
+    ])
+    assert found[1].body == BODY and found[1].flags is None
+    assert found[2].body == BODY and found[2].flags == ("\\Seen",)
+    assert found[3].header == b"Subject: a\r\n\r\n" and found[3].size == 5
+
+
+def test_nil_body_and_unsolicited_updates() -> None:
+    """A NIL body stays None (the caller checks the message); responses without UID are
+    unsolicited and ignored."""
+    found = parse_fetch([
+        b"1 (UID 4 BODY[] NIL)",
+        b"5 (FLAGS (\\Deleted))",
+    ])
+    assert list(found) == [4] and found[4].body is None
