@@ -28,6 +28,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from imapcopy_tui.engine.account import Account
+from imapcopy_tui.engine.budget import ByteBudget
 from imapcopy_tui.engine.folders import INBOX, Folder, Namespace, plan_folders
 from imapcopy_tui.engine.identity import fingerprint, header_section
 from imapcopy_tui.engine.ledger import (
@@ -78,7 +79,8 @@ class CopyOptions:
     backoff_seconds: float = 2.0  # first wait after a lost connection; doubles each time
     max_backoff_seconds: float = 60.0
     timeouts: Timeouts = field(default_factory=Timeouts)
-    fetch_batch_bytes: int = 16 * 1024 * 1024
+    fetch_batch_bytes: int = 8 * 1024 * 1024
+    memory_budget_bytes: int = 48 * 1024 * 1024  # mail held in memory by all pairs at once
     fetch_batch_count: int = 200
     scan_batch_count: int = 1000
 
@@ -97,6 +99,7 @@ class _Fetched:
     bodies: dict[int, bytes] = field(default_factory=dict)
     failed: list[tuple[_Message, str]] = field(default_factory=list)
     gone: int = 0  # expunged on the source since the scan
+    taken: int = 0  # bytes held from the memory budget until the batch is appended
 
 
 @dataclass
@@ -192,6 +195,7 @@ class Copier:
         self._local = threading.local()  # per pair: what is being sent right now
         self._destination_folders: set[str] = set()
         self._source_status: dict[str, FolderStatus] = {}  # from planning
+        self._budget = ByteBudget(self.options.memory_budget_bytes)
 
     # --- the job -------------------------------------------------------------------
 
@@ -730,6 +734,57 @@ class Copier:
             if landed:
                 self._landed(counts, scope, landed)
 
+    def _send_batch(
+        self,
+        dst: ImapSession,
+        destination_name: str,
+        destination_state: FolderState,
+        batch: Sequence[_Message],
+        fetched: _Fetched,
+        counts: FolderCounts,
+        scope: LedgerScope,
+        dropped_keywords: set[str],
+    ) -> None:
+        """Record what the fetch could not bring, then append the rest in UID order."""
+        self._check_cancel()
+        for message, reason in fetched.failed:
+            self._fail_message(counts, message, reason)
+        counts.total -= fetched.gone
+        outgoing: list[tuple[_Message, OutgoingMessage]] = []
+        for message in batch:
+            body = fetched.bodies.get(message.uid)
+            if body is None:
+                continue  # failed or gone: already counted
+            if self._drops.get((scope.source_folder, message.uid), 0) >= DROPS_BEFORE_SKIPPING:
+                self._fail_message(
+                    counts,
+                    message,
+                    f"the connection broke {DROPS_BEFORE_SKIPPING} times while this "
+                    "message was being copied; it was skipped",
+                )
+                continue
+            if message.fingerprint is None:
+                message.fingerprint = fingerprint(header_section(body), message.size)
+            flags = tuple(
+                f
+                for f in message.flags
+                if f.startswith("\\") or destination_state.accepts_keyword(f)
+            )
+            dropped_keywords.update(set(message.flags) - set(flags))
+            outgoing.append((message, OutgoingMessage(body, flags, message.internal_date)))
+        self._append_batch(dst, destination_name, outgoing, counts, scope)
+
+    def _prefetch(self, src: ImapSession, batch: Sequence[_Message]) -> _Fetched:
+        """Take the batch's bytes from the memory budget, then fetch it (prefetch thread)."""
+        taken = self._budget.acquire(sum(m.size for m in batch), self._check_cancel)
+        try:
+            fetched = self._fetch_bodies(src, batch)
+        except BaseException:
+            self._budget.release(taken)
+            raise
+        fetched.taken = taken
+        return fetched
+
     def _transfer(
         self,
         src: ImapSession,
@@ -748,43 +803,33 @@ class Copier:
         batches = list(self._batches(messages))
         dropped_keywords: set[str] = set()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as prefetch:
-            pending = prefetch.submit(self._fetch_bodies, src, batches[0]) if batches else None
-            for index, batch in enumerate(batches):
-                assert pending is not None
-                fetched = pending.result()
-                pending = None
-                if index + 1 < len(batches):
-                    pending = prefetch.submit(self._fetch_bodies, src, batches[index + 1])
-                self._check_cancel()
-                for message, reason in fetched.failed:
-                    self._fail_message(counts, message, reason)
-                counts.total -= fetched.gone
-                outgoing: list[tuple[_Message, OutgoingMessage]] = []
-                for message in batch:
-                    body = fetched.bodies.get(message.uid)
-                    if body is None:
-                        continue  # failed or gone: already counted
-                    if (
-                        self._drops.get((scope.source_folder, message.uid), 0)
-                        >= DROPS_BEFORE_SKIPPING
-                    ):
-                        self._fail_message(
+            pending = prefetch.submit(self._prefetch, src, batches[0]) if batches else None
+            try:
+                for index, batch in enumerate(batches):
+                    assert pending is not None
+                    fetched = pending.result()
+                    pending = None
+                    try:
+                        if index + 1 < len(batches):
+                            pending = prefetch.submit(self._prefetch, src, batches[index + 1])
+                        self._send_batch(
+                            dst,
+                            destination_name,
+                            destination_state,
+                            batch,
+                            fetched,
                             counts,
-                            message,
-                            f"the connection broke {DROPS_BEFORE_SKIPPING} times while this "
-                            "message was being copied; it was skipped",
+                            scope,
+                            dropped_keywords,
                         )
-                        continue
-                    if message.fingerprint is None:
-                        message.fingerprint = fingerprint(header_section(body), message.size)
-                    flags = tuple(
-                        f
-                        for f in message.flags
-                        if f.startswith("\\") or destination_state.accepts_keyword(f)
-                    )
-                    dropped_keywords.update(set(message.flags) - set(flags))
-                    outgoing.append((message, OutgoingMessage(body, flags, message.internal_date)))
-                self._append_batch(dst, destination_name, outgoing, counts, scope)
+                    finally:
+                        self._budget.release(fetched.taken)
+            finally:
+                if pending is not None:  # stopped early: give back what the prefetch took
+                    try:
+                        self._budget.release(pending.result().taken)
+                    except BaseException:  # noqa: BLE001 - its error was not the first
+                        pass
         if dropped_keywords:
             self._issue(
                 CopyIssue(

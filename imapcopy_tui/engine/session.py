@@ -21,7 +21,7 @@ from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
-from imapclient.imapclient import SocketTimeout
+from imapclient.imapclient import SocketTimeout, datetime_to_INTERNALDATE
 
 from imapcopy_tui.engine.account import Account, Security
 from imapcopy_tui.engine.wire import FetchedMessage, parse_fetch
@@ -53,6 +53,7 @@ _NOT_TLS_REASONS = {
 }
 _X509_HOSTNAME_MISMATCH = 62
 _X509_IP_MISMATCH = 64
+_COALESCE_BELOW = 64 * 1024  # smaller messages are gathered into one write
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
 
 
@@ -392,20 +393,48 @@ class ImapSession:
         """APPEND ``messages`` to ``folder`` in one MULTIAPPEND command.
 
         With LITERAL+ (RFC 7888) the messages stream without waiting for the server
-        between them: one round trip for the whole batch.  The command is atomic: when the
-        server refuses one message, none is stored and ``ServerError`` says why.
+        between them: one round trip for the whole batch, and each message is written
+        straight from its buffer (no copy).  The command is atomic: when the server
+        refuses one message, none is stored and ``ServerError`` says why.
         """
-        items = [
-            {"msg": m.raw, "flags": tuple(m.flags), "date": m.internal_date}
-            if m.internal_date is not None
-            else {"msg": m.raw, "flags": tuple(m.flags)}
-            for m in messages
-        ]
         with self._guard():
-            typ, data = self._client.multiappend(folder, items)
+            if self.has("LITERAL+"):
+                typ, data = self._multiappend_streamed(folder, messages)
+            else:
+                typ, data = self._client.multiappend(
+                    folder,
+                    [
+                        {"msg": m.raw, "flags": m.flags, "date": m.internal_date}
+                        if m.internal_date is not None
+                        else {"msg": m.raw, "flags": m.flags}
+                        for m in messages
+                    ],
+                )
         if typ != "OK":
-            words = _text(data[0]) if data else typ
+            words = _text(data[0]) if data and data[0] else typ
             raise ServerError(f"{self.account.describe()}: the server answered: {words}")
+
+    def _multiappend_streamed(
+        self, folder: str, messages: Sequence[OutgoingMessage]
+    ) -> tuple[str, list[Any]]:
+        imap = self._client._imap
+        tag = imap._new_tag()  # registers the tag, so imaplib collects its answer
+        pending = bytearray(tag + b" APPEND " + self._client._normalise_folder(folder))
+        for message in messages:
+            pending += b" (" + " ".join(message.flags).encode("ascii", "replace") + b")"
+            if message.internal_date is not None:
+                pending += b' "' + datetime_to_INTERNALDATE(message.internal_date).encode() + b'"'
+            pending += b" {%d+}\r\n" % len(message.raw)
+            if len(message.raw) < _COALESCE_BELOW:
+                pending += message.raw
+                continue
+            imap.send(bytes(pending))
+            pending.clear()
+            imap.send(message.raw)  # a large message goes out from its own buffer
+        pending += b"\r\n"
+        imap.send(bytes(pending))
+        typ, data = imap._command_complete("APPEND", tag)
+        return typ, data
 
     def append(
         self, folder: str, message: bytes, flags: Iterable[str], internal_date: datetime | None
