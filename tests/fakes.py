@@ -59,6 +59,9 @@ class FakeSession:
     def namespaces(self) -> tuple[tuple[str, str | None] | None, tuple[str, ...]]:
         return ("", "/"), ()
 
+    def statuses(self, names: Sequence[str]) -> dict[str, FolderStatus]:
+        return {name: self.status(name) for name in names if name in self.server.folders}
+
     def status(self, name: str) -> FolderStatus:
         count = len(self.server.folders[name])
         return FolderStatus(messages=count, uidnext=count + 1, uidvalidity=1)

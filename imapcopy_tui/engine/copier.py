@@ -195,6 +195,7 @@ class Copier:
         self._local = threading.local()  # per pair: what is being sent right now
         self._destination_folders: set[str] = set()
         self._source_status: dict[str, FolderStatus] = {}  # from planning
+        self._destination_status: dict[str, FolderStatus] = {}
         self._budget = ByteBudget(self.options.memory_budget_bytes)
 
     # --- the job -------------------------------------------------------------------
@@ -209,9 +210,13 @@ class Copier:
         """
         first, plan = self._plan_with_retries()
         queue = []
+        self._destination_status = first[1].statuses(
+            [f.destination_name for f, _ in plan if f.destination_name in self._destination_folders]
+        )
         for folder, counts in plan:
             if folder.selectable and counts.error is None:
-                queue.append((folder, counts))
+                if not self._skip_unchanged(folder, counts):
+                    queue.append((folder, counts))
             elif not counts.done:  # a \Noselect parent: created, nothing to copy
                 counts.done = True
                 self.listener.folder_done(counts)
@@ -317,10 +322,21 @@ class Copier:
                 _close(sessions)
 
     def _open_both(self) -> tuple[ImapSession, ImapSession]:
+        """Log in to both accounts at once: over a slow link each login is several round
+        trips, and the two need not wait for each other."""
         timeouts = self.options.timeouts
-        src = self._connect(self.source, timeouts=timeouts)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="login") as helper:
+            destination = helper.submit(self._connect, self.destination, timeouts=timeouts)
+            try:
+                src = self._connect(self.source, timeouts=timeouts)
+            except BaseException:
+                try:
+                    destination.result().close()
+                except BaseException:  # noqa: BLE001 - the source's error is the one to show
+                    pass
+                raise
         try:
-            dst = self._connect(self.destination, timeouts=timeouts)
+            dst = destination.result()
         except BaseException:
             src.close()
             raise
@@ -378,18 +394,14 @@ class Copier:
                     )
                 )
         plan: list[tuple[Folder, FolderCounts]] = []
+        # Folders the server will not describe are reported when they are opened.
+        self._source_status = src.statuses([f.source_name for f in folders if f.selectable])
         for folder in folders:
             counts = FolderCounts(
                 display_name=folder.display_name, destination_name=folder.destination_name
             )
-            if folder.selectable:
-                try:
-                    status = src.status(folder.source_name)
-                except ServerError:
-                    pass  # reported when the folder itself is opened
-                else:
-                    counts.total = status.messages
-                    self._source_status[folder.source_name] = status
+            if folder.source_name in self._source_status:
+                counts.total = self._source_status[folder.source_name].messages
             plan.append((folder, counts))
         self.result.folders = [c for _, c in plan]
         self.listener.plan_ready([f for f, _ in plan], self.result.folders)
@@ -435,9 +447,20 @@ class Copier:
                 )
             )
 
-    def _unchanged(
-        self, dst: ImapSession, folder: Folder, pair: FolderPair, counts: FolderCounts
-    ) -> bool:
+    def _pair(self, folder: Folder) -> FolderPair:
+        return FolderPair(
+            self.source.key, folder.source_name, self.destination.key, folder.destination_name
+        )
+
+    def _skip_unchanged(self, folder: Folder, counts: FolderCounts) -> bool:
+        """Settle an unchanged folder during planning, so no pair is opened for it."""
+        unchanged = self._unchanged(folder, self._pair(folder), counts)
+        if unchanged:
+            counts.done = True
+            self.listener.folder_done(counts)
+        return unchanged
+
+    def _unchanged(self, folder: Folder, pair: FolderPair, counts: FolderCounts) -> bool:
         """Whether STATUS shows the folder pair as the last complete pass left it.
 
         Then nothing is fetched, not even the UID list: a re-run of an unchanged mailbox
@@ -455,8 +478,8 @@ class Copier:
             snapshot.source_messages,
         ):
             return False
-        destination = dst.status(folder.destination_name)
-        if destination.uidvalidity != snapshot.destination_uidvalidity:
+        destination = self._destination_status.get(folder.destination_name)
+        if destination is None or destination.uidvalidity != snapshot.destination_uidvalidity:
             return False
         if destination.messages < snapshot.destination_messages:
             return False  # someone removed mail there: look again
@@ -476,13 +499,7 @@ class Copier:
         counts.error = None
         destination_name = folder.destination_name
         exists_on_destination = destination_name in self._destination_folders
-        pair = FolderPair(
-            self.source.key, folder.source_name, self.destination.key, destination_name
-        )
-        if exists_on_destination and self._unchanged(dst, folder, pair, counts):
-            counts.done = True
-            self.listener.folder_done(counts)
-            return
+        pair = self._pair(folder)
         try:
             source_state = src.examine(folder.source_name)
             uids = src.all_uids()
