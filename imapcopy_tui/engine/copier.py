@@ -25,7 +25,6 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from fnmatch import fnmatchcase
-from typing import Any
 
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.budget import ByteBudget
@@ -60,7 +59,6 @@ from imapcopy_tui.errors import AuthError, ConnectError, CopyCancelled, ServerEr
 
 _META_ITEMS = ("FLAGS", "INTERNALDATE", "RFC822.SIZE")
 _IDENTITY_ITEMS = ("RFC822.SIZE", "BODY.PEEK[HEADER]")
-_RECENT = "\\recent"
 DROPS_BEFORE_SKIPPING = 3
 
 Connector = Callable[..., ImapSession]
@@ -109,10 +107,6 @@ class _Message:
     flags: tuple[str, ...]
     internal_date: datetime | None
     fingerprint: str | None  # None until the body is read, when nothing needed it sooner
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 class _Aborted(Exception):
