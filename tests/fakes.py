@@ -14,6 +14,7 @@ from typing import Any
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.session import FolderState, FolderStatus, OutgoingMessage, RawFolder
 from imapcopy_tui.engine.wire import FetchedMessage
+from imapcopy_tui.errors import ServerError
 
 WHEN = datetime(2015, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
 
@@ -65,6 +66,17 @@ class FakeSession:
     def status(self, name: str) -> FolderStatus:
         count = len(self.server.folders[name])
         return FolderStatus(messages=count, uidnext=count + 1, uidvalidity=1)
+
+    def create_folders(self, names: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
+        outcome: dict[str, tuple[str | None, str | None]] = {}
+        for name in names:
+            try:
+                self.create_folder(name)
+            except ServerError as exc:
+                outcome[name] = (str(exc), None)
+            else:
+                outcome[name] = (None, None)
+        return outcome
 
     def create_folder(self, name: str) -> None:
         self.server.folders.setdefault(name, [])

@@ -402,8 +402,7 @@ class Copier:
         self._destination_folders = existing
         # Create every missing folder now, parents before children, so that pairs copying
         # in parallel never race to create a parent.
-        for folder, counts in plan:
-            self._create_folder(dst, folder, counts)
+        self._create_folders(dst, plan)
         return plan
 
     # --- one folder ----------------------------------------------------------------
@@ -414,32 +413,37 @@ class Copier:
         self._issue(CopyIssue(message=message, folder=counts.display_name))
         self.listener.folder_done(counts)
 
-    def _create_folder(self, dst: ImapSession, folder: Folder, counts: FolderCounts) -> None:
-        """Create and subscribe ``folder`` on the destination if missing (a dry run only
-        says it would)."""
-        name = folder.destination_name
-        if name in self._destination_folders:
+    def _create_folders(
+        self, dst: ImapSession, plan: Sequence[tuple[Folder, FolderCounts]]
+    ) -> None:
+        """Create and subscribe every missing folder, parents first, in one pipelined
+        exchange (a dry run only says it would)."""
+        missing = [(f, c) for f, c in plan if f.destination_name not in self._destination_folders]
+        for _, counts in missing:
+            counts.created = True
+        if self.options.dry_run or not missing:
             return
-        counts.created = True
-        if self.options.dry_run:
-            return
-        try:
-            dst.create_folder(name)
-        except ServerError as exc:
-            counts.created = False
-            self._fail_folder(counts, f"cannot create {name!r}: {exc}")
-            return
-        self._destination_folders.add(name)
-        try:
-            dst.subscribe(name)
-        except ServerError as exc:
-            self._issue(
-                CopyIssue(
-                    f"created but not subscribed: {exc}",
-                    folder=counts.display_name,
-                    severity=Severity.WARNING,
+        who = self.destination.describe()
+        outcome = dst.create_folders([f.destination_name for f, _ in missing])
+        for folder, counts in missing:
+            name = folder.destination_name
+            create_error, subscribe_error = outcome[name]
+            if create_error is not None:
+                counts.created = False
+                self._fail_folder(
+                    counts, f"cannot create {name!r}: {who}: the server answered: {create_error}"
                 )
-            )
+                continue
+            self._destination_folders.add(name)
+            if subscribe_error is not None:
+                self._issue(
+                    CopyIssue(
+                        f"created but not subscribed: {who}: the server answered: "
+                        f"{subscribe_error}",
+                        folder=counts.display_name,
+                        severity=Severity.WARNING,
+                    )
+                )
 
     def _pair(self, folder: Folder) -> FolderPair:
         return FolderPair(

@@ -363,6 +363,38 @@ class ImapSession:
                     )
         return found
 
+    def create_folders(self, names: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
+        """CREATE then SUBSCRIBE each folder, pipelined, in the given order (the server
+        runs them in order, so parents listed first exist before their children).
+
+        Returns, per name, the server's words when CREATE failed and when SUBSCRIBE failed
+        (None when it worked).
+        """
+        imap = self._client._imap
+        outcome: dict[str, tuple[str | None, str | None]] = {}
+        with self._guard():
+            tags = []
+            for name in names:
+                quoted = self._client._normalise_folder(name)
+                create, subscribe = imap._new_tag(), imap._new_tag()
+                imap.send(create + b" CREATE " + quoted + b"\r\n")
+                imap.send(subscribe + b" SUBSCRIBE " + quoted + b"\r\n")
+                tags.append((name, create, subscribe))
+            for name, create, subscribe in tags:
+                results: list[str | None] = []
+                for command, tag in (("CREATE", create), ("SUBSCRIBE", subscribe)):
+                    try:
+                        typ, data = imap._command_complete(command, tag)
+                    except imaplib.IMAP4.abort:
+                        raise
+                    except imaplib.IMAP4.error as exc:  # BAD
+                        results.append(_server_words(exc))
+                        continue
+                    words = _text(data[0]) if data and data[0] else str(typ)
+                    results.append(None if typ == "OK" else words)
+                outcome[name] = (results[0], results[1])
+        return outcome
+
     def create_folder(self, name: str) -> None:
         with self._guard():
             self._client.create_folder(name)

@@ -12,7 +12,6 @@ import pytest
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.copier import CopyOptions
 from imapcopy_tui.engine.session import ImapSession, open_session
-from imapcopy_tui.errors import ServerError
 from imapcopy_tui.runner import run_job
 from imapcopy_tui.storage.store import JobState
 from tests.corpus import Corpus
@@ -115,11 +114,11 @@ def test_folder_that_cannot_be_created_is_recorded_and_the_next_starts(
     src_user, corpus = corpus_source
 
     class RefusesOneFolder(ImapSession):
-        def create_folder(self, name: str) -> None:
-            if name == "Отчёты":
-                raise ServerError(f"{self.account.describe()}: the server answered: "
-                                  "[CANNOT] test refusal")
-            super().create_folder(name)
+        def create_folders(self, names: Any) -> dict[str, tuple[str | None, str | None]]:
+            outcome = super().create_folders([n for n in names if n != "Отчёты"])
+            if "Отчёты" in names:
+                outcome["Отчёты"] = ("[CANNOT] test refusal", None)
+            return outcome
 
     def connect(acct: Account, **kwargs: Any) -> ImapSession:
         session = open_session(acct, **kwargs)
