@@ -204,9 +204,14 @@ class Copier:
         """
         first, plan = self._plan_with_retries()
         queue = []
-        self._destination_status = first[1].statuses(
-            [f.destination_name for f, _ in plan if f.destination_name in self._destination_folders]
-        )
+        remembered = [
+            f.destination_name
+            for f, _ in plan
+            if f.destination_name in self._destination_folders
+            and not self.options.dry_run
+            and self.ledger.snapshot(self._pair(f)) is not None
+        ]
+        self._destination_status = first[1].statuses(remembered)
         for folder, counts in plan:
             if folder.selectable and counts.error is None:
                 if not self._skip_unchanged(folder, counts):
@@ -498,21 +503,34 @@ class Copier:
         destination_name = folder.destination_name
         exists_on_destination = destination_name in self._destination_folders
         pair = self._pair(folder)
-        try:
-            source_state = src.examine(folder.source_name)
-            uids = src.all_uids()
-        except ServerError as exc:
-            self._fail_folder(counts, f"cannot open the source folder: {exc}")
+        status = self._source_status.get(folder.source_name)
+        if status is not None and status.messages == 0:
+            counts.total = 0  # empty when planned: nothing to open (a later run looks again)
+            counts.done = True
+            self.listener.folder_done(counts)
             return
-        destination_state: FolderState | None = None
-        if exists_on_destination:
-            try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="select") as helper:
+            # The destination folder opens while the source is read: one wait, not two.
+            opening = None
+            if exists_on_destination:
                 # SELECT, not EXAMINE: only a writable open reports PERMANENTFLAGS.
                 open_destination = dst.examine if self.options.dry_run else dst.select
-                destination_state = open_destination(destination_name)
+                opening = helper.submit(open_destination, destination_name)
+            try:
+                source_state = src.examine(folder.source_name)
+                uids = src.all_uids()
             except ServerError as exc:
-                self._fail_folder(counts, f"cannot open the destination folder: {exc}")
+                if opening is not None:
+                    opening.exception()  # let it finish before the session is used again
+                self._fail_folder(counts, f"cannot open the source folder: {exc}")
                 return
+            destination_state: FolderState | None = None
+            if opening is not None:
+                try:
+                    destination_state = opening.result()
+                except ServerError as exc:
+                    self._fail_folder(counts, f"cannot open the destination folder: {exc}")
+                    return
 
         counts.total = len(uids)
         scope = LedgerScope(
