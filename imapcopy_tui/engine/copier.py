@@ -585,17 +585,20 @@ class Copier:
             counts.bytes_copied += sum(m.size for m in to_copy)
         else:
             assert destination_state is not None
+            copied_before = counts.copied
             self._transfer(src, dst, destination_name, destination_state, to_copy, counts, scope)
+            appended = counts.copied - copied_before
             if counts.failed == 0 and source_state.uidnext is not None:
-                after = dst.status(destination_name)
+                # What this pass left there, counted rather than asked (a round trip less):
+                # if someone deleted mail meanwhile, the next run sees fewer and looks again.
                 self.ledger.save_snapshot(
                     pair,
                     FolderSnapshot(
                         source_uidvalidity=source_state.uidvalidity,
                         source_uidnext=source_state.uidnext,
                         source_messages=source_state.exists,
-                        destination_uidvalidity=after.uidvalidity,
-                        destination_messages=after.messages,
+                        destination_uidvalidity=destination_state.uidvalidity,
+                        destination_messages=destination_state.exists + appended,
                         copied=counts.copied,
                         present=counts.present,
                         bytes_copied=counts.bytes_copied,
