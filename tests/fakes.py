@@ -92,6 +92,10 @@ class FakeSession:
 
     examine = select = _open
 
+    def examine_uids(self, name: str) -> tuple[FolderState, list[int]]:
+        state = self._open(name)
+        return state, self.all_uids()
+
     def all_uids(self) -> list[int]:
         return list(range(1, len(self.server.folders[self.selected]) + 1))
 

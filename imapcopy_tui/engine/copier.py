@@ -375,10 +375,15 @@ class Copier:
     # --- planning ------------------------------------------------------------------
 
     def _plan(self, src: ImapSession, dst: ImapSession) -> list[tuple[Folder, FolderCounts]]:
-        source_raw = src.list_folders()
-        destination_raw = dst.list_folders()
-        source_ns = Namespace.discover(src, source_raw)
-        destination_ns = Namespace.discover(dst, destination_raw)
+        def look(session: ImapSession) -> tuple[list[RawFolder], Namespace]:
+            folders = session.list_folders()
+            return folders, Namespace.discover(session, folders)
+
+        # Both sides answer at the same time: over a slow link that halves the wait.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan") as helper:
+            destination_side = helper.submit(look, dst)
+            source_raw, source_ns = look(src)
+            destination_raw, destination_ns = destination_side.result()
         existing = _folder_names(destination_raw)
         folders = [
             f for f in plan_folders(source_raw, source_ns, destination_ns) if self.options.wants(f)
@@ -517,8 +522,7 @@ class Copier:
                 open_destination = dst.examine if self.options.dry_run else dst.select
                 opening = helper.submit(open_destination, destination_name)
             try:
-                source_state = src.examine(folder.source_name)
-                uids = src.all_uids()
+                source_state, uids = src.examine_uids(folder.source_name)
             except ServerError as exc:
                 if opening is not None:
                     opening.exception()  # let it finish before the session is used again

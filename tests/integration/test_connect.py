@@ -158,3 +158,23 @@ def test_other_protocol_is_not_imap(ssh_like_server: int) -> None:
                    security=Security.PLAIN)
     with pytest.raises(NotImapError, match="not an IMAP server|without an IMAP greeting"):
         steps_of(acct)
+
+
+def test_pipelined_examine_reports_a_missing_folder_and_stays_usable(
+    dovecot_src: DovecotServer, unique_user: str
+) -> None:
+    """EXAMINE + UID SEARCH sent together: a folder the server refuses gives its words,
+    and the connection goes on working (both answers were read)."""
+    from imapcopy_tui.engine.session import open_session
+    from imapcopy_tui.errors import ServerError
+
+    client = dovecot_src.client(unique_user)
+    client.append("INBOX", b"Subject: one\r\n\r\nbody\r\n")
+    client.append("INBOX", b"Subject: two\r\n\r\nbody\r\n")
+    client.logout()
+    with open_session(account(dovecot_src, unique_user), timeouts=QUICK) as session:
+        with pytest.raises(ServerError, match="Mailbox doesn't exist|NONEXISTENT"):
+            session.examine_uids("No such folder")
+        state, uids = session.examine_uids("INBOX")
+        assert (state.exists, uids) == (2, [1, 2])
+        assert sorted(session.fetch(uids, ("RFC822.SIZE",))) == [1, 2]
