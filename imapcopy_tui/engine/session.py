@@ -53,6 +53,7 @@ _NOT_TLS_REASONS = {
 }
 _X509_HOSTNAME_MISMATCH = 62
 _X509_IP_MISMATCH = 64
+_CAPABILITY_CODE = re.compile(rb"\[CAPABILITY ([^\]]+)\]", re.IGNORECASE)
 _COALESCE_BELOW = 64 * 1024  # smaller messages are gathered into one write
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
 
@@ -555,14 +556,19 @@ def _log_in(client: IMAPClient, account: Account) -> None:
     LOGIN can only carry ASCII (imaplib encodes it so); PLAIN carries UTF-8.
     """
     if account.login.isascii() and account.password.isascii():
-        client.login(account.login, account.password)
+        answer = client.login(account.login, account.password)
     elif client.has_capability("AUTH=PLAIN"):
-        client.plain_login(account.login, account.password)
+        answer = client.plain_login(account.login, account.password)
     else:
         raise AuthError(
             f"{account.describe()}: the login or password has non-ASCII characters and the "
             "server offers no way to send them (AUTH=PLAIN)"
         )
+    # Most servers state their capabilities in the login answer ("[CAPABILITY ...]"):
+    # remember them, which spares a CAPABILITY round trip.
+    found = _CAPABILITY_CODE.search(answer if isinstance(answer, bytes) else b"")
+    if found:
+        client._cached_capabilities = tuple(found.group(1).upper().split())
 
 
 def open_session(
