@@ -19,6 +19,7 @@ login failure ends the job at once.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -186,6 +187,7 @@ class Copier:
         self._careful_folders: set[str] = set()
         self._lock = threading.Lock()
         self._abort = threading.Event()  # set when one pair fails the job
+        self._opening = 0  # extra pairs logging in right now
         self._local = threading.local()  # per pair: what is being sent right now
         self._destination_folders: set[str] = set()
         self._source_status: dict[str, FolderStatus] = {}  # from planning
@@ -224,7 +226,10 @@ class Copier:
         firsts: list[tuple[ImapSession, ImapSession] | None] = [first] + [None] * (workers - 1)
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="copy")
         try:
-            futures = [pool.submit(self._work, pending, sessions) for sessions in firsts]
+            futures = [
+                pool.submit(self._work, pending, sessions, sessions is None)
+                for sessions in firsts
+            ]
             wait(futures)
         except BaseException:
             self._abort.set()  # Ctrl+C in this thread: stop the pairs, then give up
@@ -235,6 +240,8 @@ class Copier:
             error = future.exception()
             if error is not None and not isinstance(error, _Aborted):
                 raise error
+        if pending:  # given back by extra pairs that could not log in after the others left
+            self._work(pending, None)
         if self.options.send_report and not self.options.dry_run:
             self._append_report()
         self.result.finished_at = datetime.now(self.result.started_at.tzinfo)
@@ -248,8 +255,12 @@ class Copier:
             self.options.backoff_seconds * 2 ** (failures - 1), self.options.max_backoff_seconds
         )
         self.listener.reconnecting(failures, delay, str(exc))
-        if self.cancel.wait(delay):
-            raise CopyCancelled("the copy was stopped") from exc
+        deadline = time.monotonic() + delay
+        while (left := deadline - time.monotonic()) > 0:
+            # Wake up for a cancel, and for another pair failing the job, not only at the end.
+            if self.cancel.wait(min(left, 0.2)):
+                raise CopyCancelled("the copy was stopped") from exc
+            self._check_cancel()
         self._check_cancel()
 
     def _plan_with_retries(
@@ -281,12 +292,32 @@ class Copier:
         with self._lock:
             return pending.popleft() if pending else None
 
+    def _give_back(
+        self,
+        pending: deque[tuple[Folder, FolderCounts]],
+        current: tuple[Folder, FolderCounts],
+        exc: Exception,
+    ) -> None:
+        with self._lock:
+            pending.appendleft(current)
+        self._issue(
+            CopyIssue(
+                f"one more connection could not be opened ({exc}); going on with fewer",
+                severity=Severity.WARNING,
+            )
+        )
+
     def _work(
         self,
         pending: deque[tuple[Folder, FolderCounts]],
         sessions: tuple[ImapSession, ImapSession] | None,
+        extra: bool = False,
     ) -> None:
-        """One connection pair: take folders until none is left; reconnect when cut."""
+        """One connection pair: take folders until none is left; reconnect when cut.
+
+        Every pair but the first (which planned the job) is an extra: if it cannot log in
+        at all, the job goes on without it.
+        """
         current: tuple[Folder, FolderCounts] | None = None
         failures = 0
         processed_at_last_failure = -1
@@ -297,9 +328,26 @@ class Copier:
                     if current is None:
                         current = self._next_folder(pending)
                         if current is None:
+                            if not extra and self._opening:
+                                # An extra pair still logging in may give its folder back.
+                                time.sleep(0.05)
+                                continue
                             return
                     if sessions is None:
-                        sessions = self._open_both()
+                        try:
+                            with self._lock:
+                                self._opening += extra
+                            sessions = self._open_both()
+                        except (AuthError, ConnectError) as exc:
+                            if not extra or (isinstance(exc, ConnectError) and exc.transient):
+                                raise
+                            # A provider's connection limit answers an extra pair with BYE
+                            # or NO: give the folder back and go on with fewer pairs.
+                            self._give_back(pending, current, exc)
+                            return
+                        finally:
+                            with self._lock:
+                                self._opening -= extra
                     self._copy_folder(*sessions, *current)
                     current = None
                 except ConnectError as exc:
@@ -629,6 +677,14 @@ class Copier:
                 data = fetched.get(uid)
                 if data is None:
                     continue  # expunged since the UID list was read
+                if None in (data.size, data.flags, data.internal_date) or (
+                    with_identity and data.header is None
+                ):
+                    # Never copy with a guessed date or no flags, never match on nothing.
+                    raise ServerError(
+                        f"{self.source.describe()}: the server's description of message "
+                        f"UID {uid} could not be read"
+                    )
                 header = data.header
                 size = data.size or 0
                 messages.append(
@@ -808,7 +864,7 @@ class Copier:
             flags = tuple(
                 f
                 for f in message.flags
-                if f.startswith("\\") or destination_state.accepts_keyword(f)
+                if f.isascii() and (f.startswith("\\") or destination_state.accepts_keyword(f))
             )
             dropped_keywords.update(set(message.flags) - set(flags))
             outgoing.append((message, OutgoingMessage(body, flags, message.internal_date)))

@@ -21,6 +21,7 @@ from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
+from imapclient.imap_utf7 import decode as decode_utf7
 from imapclient.imapclient import SocketTimeout, datetime_to_INTERNALDATE
 
 from imapcopy_tui.engine.account import Account, Security
@@ -53,6 +54,9 @@ _NOT_TLS_REASONS = {
 }
 _X509_HOSTNAME_MISMATCH = 62
 _X509_IP_MISMATCH = 64
+# imaplib refuses lines over 1 MB; a UID SEARCH of a folder of ~150,000 messages (Gmail's
+# All Mail) is longer.  The module-wide limit is raised once, here, where imaplib is used.
+imaplib._MAXLINE = max(imaplib._MAXLINE, 64 * 1024 * 1024)  # type: ignore[attr-defined]
 _CAPABILITY_CODE = re.compile(rb"\[CAPABILITY ([^\]]+)\]", re.IGNORECASE)
 _COALESCE_BELOW = 64 * 1024  # smaller messages are gathered into one write
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
@@ -216,6 +220,48 @@ def translate(account: Account, exc: BaseException, *, established: bool) -> Exc
     raise exc
 
 
+def _mailbox_key(name: str) -> str:
+    return "INBOX" if name.upper() == "INBOX" else name
+
+
+def _unquote(raw: bytes) -> bytes:
+    if raw[:1] == b'"' and raw[-1:] == b'"':
+        return re.sub(rb"\\(.)", rb"\1", raw[1:-1])
+    return raw
+
+
+def _status_replies(replies: Sequence[Any]) -> dict[str, FolderStatus]:
+    """``* STATUS`` replies by folder name (quoted, atom or literal; modified UTF-7)."""
+    found: dict[str, FolderStatus] = {}
+    index = 0
+    while index < len(replies):
+        reply = replies[index]
+        index += 1
+        if isinstance(reply, tuple):  # the name came as a literal; its items follow
+            raw_name = reply[1]
+            text = (
+                replies[index]
+                if index < len(replies) and isinstance(replies[index], bytes)
+                else b""
+            )
+            index += 1
+        elif isinstance(reply, bytes):
+            match = re.match(rb'\s*("(?:[^"\\]|\\.)*"|[^\s(]+)\s*(.*)$', reply, re.DOTALL)
+            if match is None:
+                continue
+            raw_name, text = _unquote(match.group(1)), match.group(2)
+        else:
+            continue
+        items = dict(re.findall(rb"(MESSAGES|UIDNEXT|UIDVALIDITY) (\d+)", text))
+        if len(items) == 3:
+            found[_mailbox_key(decode_utf7(raw_name))] = FolderStatus(
+                messages=int(items[b"MESSAGES"]),
+                uidnext=int(items[b"UIDNEXT"]),
+                uidvalidity=int(items[b"UIDVALIDITY"]),
+            )
+    return found
+
+
 def _folder_state(info: dict[bytes, Any]) -> FolderState:
     permanent = info.get(b"PERMANENTFLAGS", info.get(b"FLAGS", ()))
     return FolderState(
@@ -340,14 +386,16 @@ class ImapSession:
         """STATUS of many folders, pipelined: all commands go out before the first answer
         is read, so a slow link costs one round trip instead of one per folder.
 
-        A folder the server refuses is left out of the result (the caller looks at it
-        again on its own, and reports what the server says).
+        Replies are matched to folders by the name they carry, not by their order (a
+        server may answer pipelined commands' untagged data early).  A folder the server
+        refuses, or whose reply cannot be read, is left out: the caller opens it later and
+        reports what the server says then.
         """
         if not names:
             return {}
         imap = self._client._imap
-        found: dict[str, FolderStatus] = {}
         with self._guard():
+            imap.untagged_responses.pop("STATUS", None)
             tags = []
             for name in names:
                 tag = imap._new_tag()
@@ -358,21 +406,18 @@ class ImapSession:
                     + b" (MESSAGES UIDNEXT UIDVALIDITY)\r\n"
                 )
                 tags.append(tag)
-            for name, tag in zip(names, tags):
-                typ, _data = imap._command_complete("STATUS", tag)
-                replies = imap.untagged_responses.pop("STATUS", [])
-                if typ != "OK" or not replies:
-                    continue
-                reply = replies[-1]
-                text = reply[-1] if isinstance(reply, tuple) else reply
-                items = dict(re.findall(rb"(MESSAGES|UIDNEXT|UIDVALIDITY) (\d+)", text or b""))
-                if len(items) == 3:
-                    found[name] = FolderStatus(
-                        messages=int(items[b"MESSAGES"]),
-                        uidnext=int(items[b"UIDNEXT"]),
-                        uidvalidity=int(items[b"UIDVALIDITY"]),
-                    )
-        return found
+            for tag in tags:
+                try:
+                    imap._command_complete("STATUS", tag)
+                except imaplib.IMAP4.abort:
+                    raise
+                except imaplib.IMAP4.error:
+                    continue  # BAD for this folder only: read the other answers
+            replies = imap.untagged_responses.pop("STATUS", [])
+        by_name = _status_replies(replies)
+        return {
+            name: by_name[_mailbox_key(name)] for name in names if _mailbox_key(name) in by_name
+        }
 
     def create_folders(self, names: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
         """CREATE then SUBSCRIBE each folder, pipelined, in the given order (the server
@@ -424,13 +469,23 @@ class ImapSession:
             imap.is_readonly = True
             examine, search = imap._new_tag(), imap._new_tag()
             imap.send(examine + b" EXAMINE " + quoted + b"\r\n" + search + b" UID SEARCH ALL\r\n")
-            typ, data = imap._command_complete("EXAMINE", examine)
+            try:
+                typ, data = imap._command_complete("EXAMINE", examine)
+            except imaplib.IMAP4.abort:
+                raise
+            except imaplib.IMAP4.error as exc:  # BAD
+                typ, data = "BAD", [_server_words(exc).encode()]
             if typ != "OK":
                 imap.state = "AUTH"
-                try:  # the SEARCH fails too (no folder open): read its answer and drop it
+                # The SEARCH ran anyway (in no folder, or in the one still open after a
+                # BAD): read its answer now so it is never taken for the next folder's.
+                try:
                     imap._command_complete("SEARCH", search)
+                except imaplib.IMAP4.abort:
+                    raise
                 except imaplib.IMAP4.error:
                     pass
+                imap.untagged_responses.pop("SEARCH", None)
                 words = _text(data[0]) if data and data[0] else typ
                 raise ServerError(f"{self.account.describe()}: the server answered: {words}")
             imap.state = "SELECTED"
@@ -440,7 +495,7 @@ class ImapSession:
         if typ != "OK":
             words = _text(data[0]) if data and data[0] else typ
             raise ServerError(f"{self.account.describe()}: the server answered: {words}")
-        uids = sorted(int(u) for line in found if line for u in line.split())
+        uids = sorted({int(u) for line in found if line for u in line.split()})
         return _folder_state(info), uids
 
     def examine(self, name: str) -> FolderState:
@@ -525,7 +580,7 @@ class ImapSession:
         tag = imap._new_tag()  # registers the tag, so imaplib collects its answer
         pending = bytearray(tag + b" APPEND " + self._client._normalise_folder(folder))
         for message in messages:
-            pending += b" (" + " ".join(message.flags).encode("ascii", "replace") + b")"
+            pending += b" (" + " ".join(message.flags).encode("ascii") + b")"
             if message.internal_date is not None:
                 pending += b' "' + datetime_to_INTERNALDATE(message.internal_date).encode() + b'"'
             pending += b" {%d+}\r\n" % len(message.raw)

@@ -22,6 +22,7 @@ _FLAGS = re.compile(rb"[( ]FLAGS \(([^)]*)\)")
 _DATE = re.compile(rb'[( ]INTERNALDATE "([^"]+)"')
 _LITERAL = re.compile(rb"[( ](BODY\[(?:HEADER)?\]) \{\d+\}\x00(\d+)\x00")
 _NIL_BODY = re.compile(rb"[( ](BODY\[(?:HEADER)?\]) NIL")
+_QUOTED_BODY = re.compile(rb'[( ](BODY\[(?:HEADER)?\]) "((?:[^"\\]|\\.)*)"')
 
 
 @dataclass
@@ -84,6 +85,12 @@ def parse_fetch(data: list[bytes | tuple[bytes, bytes]]) -> dict[int, FetchedMes
                 message.internal_date = None
         for item in _LITERAL.finditer(text):
             value = literals[int(item.group(2))]
+            if item.group(1) == b"BODY[]":
+                message.body = value
+            else:
+                message.header = value
+        for item in _QUOTED_BODY.finditer(text):  # small values may come as quoted strings
+            value = re.sub(rb"\\(.)", rb"\1", item.group(2))
             if item.group(1) == b"BODY[]":
                 message.body = value
             else:

@@ -99,3 +99,54 @@ def test_refusal_seen_again_after_a_reconnect_is_reported_once() -> None:
         message(n, "INBOX") for n in (1, 3, 4)
     ]
     assert result.folders[0].failed == 1 and result.folders[0].copied == 3
+
+
+def test_message_without_its_date_is_not_copied_with_a_guessed_one() -> None:
+    """A FETCH answer missing INTERNALDATE fails the folder (recorded) instead of copying
+    the message with today's date; other folders are copied."""
+    source = source_with("Other")
+    source.folders["INBOX"][0] = Stored(message(1, "INBOX"), (), None)
+    destination = FakeServer()
+    result = copy(source, destination)
+    assert destination.folders["INBOX"] == []
+    assert len(destination.folders["Other"]) == 3
+    (error,) = result.errors
+    assert error.folder == "INBOX" and "could not be read" in error.message
+
+
+def test_non_ascii_keyword_is_dropped_and_reported_not_garbled() -> None:
+    """A keyword that is not ASCII cannot be sent as an IMAP atom: the message is copied
+    without it and a warning names it."""
+    source = FakeServer()
+    source.folders["INBOX"].append(Stored(message(1), ("\\Seen", "Café")))
+    destination = FakeServer()
+    result = copy(source, destination)
+    assert destination.folders["INBOX"][0].flags == ("\\Seen",)
+    assert result.errors == [] and "Café" in result.warnings[0].message
+
+
+def test_extra_pairs_refused_by_a_connection_limit_leave_the_job_to_the_others() -> None:
+    """A provider that refuses connections past a limit (BYE or NO at login) makes the
+    extra pairs give their folders back: everything is still copied, with a warning."""
+    from typing import Any
+
+    from imapcopy_tui.errors import NotImapError
+    from tests.fakes import FakeSession
+
+    source = source_with("A", "B", "C")
+    destination = FakeServer()
+    plain = connector(source, destination)
+    opened: list[str] = []
+
+    def limited(account: Account, **kwargs: Any) -> FakeSession:
+        opened.append(account.role)
+        if account.role == "destination" and opened.count("destination") > 1:
+            raise NotImapError("destination: * BYE Too many connections")
+        return plain(account, **kwargs)
+
+    options = CopyOptions(send_report=False, backoff_seconds=0.0, connections=4)
+    result = Copier(SRC, DST, MemoryLedger(), options=options,
+                    connect=limited).run()  # type: ignore[arg-type]
+    assert result.errors == []
+    assert all(len(destination.folders[f]) == 3 for f in ("INBOX", "A", "B", "C"))
+    assert any("could not be opened" in w.message for w in result.warnings)

@@ -42,3 +42,24 @@ def test_nil_body_and_unsolicited_updates() -> None:
         b"5 (FLAGS (\\Deleted))",
     ])
     assert list(found) == [4] and found[4].body is None
+
+
+def test_quoted_string_values() -> None:
+    """A server may send a short body or header as a quoted string, escapes included."""
+    found = parse_fetch([b'1 (UID 8 RFC822.SIZE 3 BODY[HEADER] "a\\\\b\\"c")'])
+    assert found[8].header == b'a\\b"c'
+
+
+def test_status_replies_are_matched_by_name() -> None:
+    """Pipelined STATUS answers carry their folder: quoted, atom, literal or modified
+    UTF-7 names all map back to the folder asked for, whatever their order."""
+    from imapcopy_tui.engine.session import _status_replies
+
+    found = _status_replies([
+        b'"a \\"q\\" b" (MESSAGES 2 UIDNEXT 3 UIDVALIDITY 8)',
+        (b"{11}", b"Donn&AOk-es"), b" (MESSAGES 1 UIDNEXT 2 UIDVALIDITY 9)",
+        b"Inbox (MESSAGES 3 UIDNEXT 4 UIDVALIDITY 5)",
+    ])
+    assert {name: s.messages for name, s in found.items()} == {
+        'a "q" b': 2, "Données": 1, "INBOX": 3,
+    }
