@@ -206,17 +206,9 @@ class Copier:
         """
         first, plan = self._plan_with_retries()
         queue = []
-        remembered = [
-            f.destination_name
-            for f, _ in plan
-            if f.destination_name in self._destination_folders
-            and not self.options.dry_run
-            and self.ledger.snapshot(self._pair(f)) is not None
-        ]
-        self._destination_status = first[1].statuses(remembered)
         for folder, counts in plan:
             if folder.selectable and counts.error is None:
-                if not self._skip_unchanged(folder, counts):
+                if not (self._skip_empty(folder, counts) or self._skip_unchanged(folder, counts)):
                     queue.append((folder, counts))
             elif not counts.done:  # a \Noselect parent: created, nothing to copy
                 counts.done = True
@@ -461,6 +453,14 @@ class Copier:
         # Create every missing folder now, parents before children, so that pairs copying
         # in parallel never race to create a parent.
         self._create_folders(dst, plan)
+        remembered = [
+            f.destination_name
+            for f, _ in plan
+            if f.destination_name in self._destination_folders
+            and not self.options.dry_run
+            and self.ledger.snapshot(self._pair(f)) is not None
+        ]
+        self._destination_status = dst.statuses(remembered)
         return plan
 
     # --- one folder ----------------------------------------------------------------
@@ -486,6 +486,9 @@ class Copier:
         for folder, counts in missing:
             name = folder.destination_name
             create_error, subscribe_error = outcome[name]
+            if create_error is not None and "ALREADYEXISTS" in create_error.upper():
+                counts.created = False  # it appeared meanwhile: fine, it is there
+                create_error = None
             if create_error is not None:
                 counts.created = False
                 self._fail_folder(
@@ -507,6 +510,17 @@ class Copier:
         return FolderPair(
             self.source.key, folder.source_name, self.destination.key, folder.destination_name
         )
+
+    def _skip_empty(self, folder: Folder, counts: FolderCounts) -> bool:
+        """A folder STATUS found empty needs no pair: it is created, nothing more (a later
+        run looks again)."""
+        status = self._source_status.get(folder.source_name)
+        if status is None or status.messages != 0:
+            return False
+        counts.total = 0
+        counts.done = True
+        self.listener.folder_done(counts)
+        return True
 
     def _skip_unchanged(self, folder: Folder, counts: FolderCounts) -> bool:
         """Settle an unchanged folder during planning, so no pair is opened for it."""
@@ -556,12 +570,6 @@ class Copier:
         destination_name = folder.destination_name
         exists_on_destination = destination_name in self._destination_folders
         pair = self._pair(folder)
-        status = self._source_status.get(folder.source_name)
-        if status is not None and status.messages == 0:
-            counts.total = 0  # empty when planned: nothing to open (a later run looks again)
-            counts.done = True
-            self.listener.folder_done(counts)
-            return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="select") as helper:
             # The destination folder opens while the source is read: one wait, not two.
             opening = None
@@ -760,7 +768,10 @@ class Copier:
         if missing:
             # Gone (expunged since the scan) or withheld (some servers answer NIL for a
             # damaged message): only the second is an error.
-            still_there = set(src.existing_uids([m.uid for m in missing]))
+            try:
+                still_there = set(src.existing_uids([m.uid for m in missing]))
+            except ServerError:
+                still_there = {m.uid for m in missing}  # cannot tell: report, never skip
             for message in missing:
                 if message.uid in still_there:
                     result.failed.append((message, "the source server did not return this message"))
