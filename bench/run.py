@@ -114,6 +114,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--tools", default=",".join(TOOLS), help="comma-separated, from: " + ", ".join(TOOLS)
     )
     p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs of each tool per scenario, alternating tools; the table shows the run "
+        "with the median first-copy time (default 1)",
+    )
+    p.add_argument(
         "--timeout",
         type=float,
         default=None,
@@ -199,15 +206,35 @@ class Bench:
     def run_scenario(self, scenario: Scenario) -> list[ToolResult]:
         """Every tool in one scenario."""
         plan = plan_corpus(scenario.messages, scenario.big)
+        runs: dict[str, list[ToolResult]] = {tool: [] for tool in self.args.tools}
+        for round_ in range(max(1, self.args.repeat)):
+            for tool in self.args.tools:  # alternate, so a busy moment hits both tools
+                runs[tool].append(self.run_tool(scenario, plan, tool, round_))
         results = []
-        for tool in self.args.tools:
-            results.append(self.run_tool(scenario, plan, tool))
+        for tool, attempts in runs.items():
+            ordered = sorted(attempts, key=lambda r: r.first.seconds if r.first else 1e9)
+            chosen = ordered[len(ordered) // 2]
+            if len(attempts) > 1:
+                times = ", ".join(f"{r.first.seconds:.2f}" for r in attempts if r.first)
+                chosen.notes.append(f"median of {len(attempts)} runs (first copy: {times} s)")
+                failed = [r for r in attempts if r.error or (
+                    tool == "imapcopy" and not all(
+                        c is not None and c.identical for c in (r.first_check, r.rerun_check)
+                    )
+                )]
+                if failed and failed[0] is not chosen:
+                    chosen.notes.append("ANOTHER RUN FAILED: " + (failed[0].error or "check"))
+                    chosen.error = chosen.error or "another run failed its check"
+            results.append(chosen)
         return results
 
-    def run_tool(self, scenario: Scenario, plan: CorpusPlan, tool: str) -> ToolResult:
+    def run_tool(
+        self, scenario: Scenario, plan: CorpusPlan, tool: str, round_: int = 0
+    ) -> ToolResult:
         """Load a fresh source, copy it twice with ``tool``, check both copies."""
-        tag = f"[{scenario.name} / {tool}]"
-        src_user, dst_user = f"src-{scenario.name}-{tool}", f"dst-{scenario.name}-{tool}"
+        tag = f"[{scenario.name} / {tool} / run {round_ + 1}]"
+        suffix = f"{scenario.name}-{tool}-{round_}"
+        src_user, dst_user = f"src-{suffix}", f"dst-{suffix}"
         loaded = load_corpus(
             self.source.host, self.source.plain_port, src_user, self.source.password, plan
         )
@@ -217,7 +244,7 @@ class Bench:
         )
         # The size the servers count (RFC822.SIZE), for the MB columns.
         result = ToolResult(scenario.name, tool, loaded.messages, loaded.bytes)
-        workdir = self.work / f"{scenario.name}-{tool}"
+        workdir = self.work / suffix
         workdir.mkdir()
         timeout = self.args.timeout or 300.0 + scenario.messages
         proxy = None
