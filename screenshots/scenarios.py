@@ -26,10 +26,11 @@ from imapcopy_tui.tui.screens.progress import ProgressScreen
 from imapcopy_tui.tui.screens.sync import SyncScreen
 
 SIZE = (80, 24)
-SOURCE = Account(host="ssl0.ovh.net", login="support@example.net", password="demo-pw-1",
+DEMO = "demo"  # never used to log in: the connection test is faked
+SOURCE = Account(host="ssl0.ovh.net", login="support@example.net", password=DEMO,
                  port=993, security=Security.TLS)
 DESTINATION = Account(host="ex.mail.ovh.net", login="exchange@example.net",
-                      password="demo-pw-2", port=993, security=Security.TLS, role="destination")
+                      password=DEMO, port=993, security=Security.TLS, role="destination")
 FOLDERS = [
     ("INBOX", 1200, 1200, 0, 0, True), ("Archive", 3400, 3400, 0, 0, True),
     ("Archive/2019", 2100, 870, 12, 0, False), ("Données", 40, 0, 0, 0, False),

@@ -372,16 +372,6 @@ class ImapSession:
             for flags, delim, name in rows
         ]
 
-    def status(self, name: str) -> FolderStatus:
-        """MESSAGES, UIDNEXT and UIDVALIDITY of ``name`` (STATUS: does not open the folder)."""
-        with self._guard():
-            found = self._client.folder_status(name, ("MESSAGES", "UIDNEXT", "UIDVALIDITY"))
-        return FolderStatus(
-            messages=int(found.get(b"MESSAGES", 0)),
-            uidnext=int(found.get(b"UIDNEXT", 0)),
-            uidvalidity=int(found.get(b"UIDVALIDITY", 0)),
-        )
-
     def statuses(self, names: Sequence[str]) -> dict[str, FolderStatus]:
         """STATUS of many folders, pipelined: all commands go out before the first answer
         is read, so a slow link costs one round trip instead of one per folder.
@@ -450,14 +440,6 @@ class ImapSession:
                     results.append(None if typ == "OK" else words)
                 outcome[name] = (results[0], results[1])
         return outcome
-
-    def create_folder(self, name: str) -> None:
-        with self._guard():
-            self._client.create_folder(name)
-
-    def subscribe(self, name: str) -> None:
-        with self._guard():
-            self._client.subscribe_folder(name)
 
     def examine_uids(self, name: str) -> tuple[FolderState, list[int]]:
         """EXAMINE ``name`` and list its UIDs in one pipelined exchange (one wait instead of
