@@ -61,6 +61,7 @@ class ImapCopyApp(App[int]):
         self.settings, settings_errors = load_settings(settings_file)
         self.config_errors: list[ConfigError] = preset_errors + settings_errors
         self.source: Account | None = None
+        self.source_limit: int | None = None  # the source preset's max_connections
         self.runners: list[subprocess.Popen[bytes]] = []
 
     def on_mount(self) -> None:
@@ -109,9 +110,13 @@ class ImapCopyApp(App[int]):
             self.notify(f"Settings not remembered: {exc}", severity="warning")
         if message.side == "source":
             self.source = account
+            self.source_limit = message.preset.max_connections
             self.push_screen(ServiceScreen("destination", self.catalogue))
         elif self.source is not None:
-            self.push_screen(SyncScreen(self.store, self.source, account))
+            limits = [n for n in (self.source_limit, message.preset.max_connections) if n]
+            self.push_screen(
+                SyncScreen(self.store, self.source, account, min(limits) if limits else None)
+            )
 
     def on_job_started(self, message: JobStarted) -> None:
         self.runners.append(message.runner)

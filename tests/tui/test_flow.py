@@ -264,3 +264,32 @@ async def test_enter_right_after_typing_chooses_what_was_typed(tmp_path: Path) -
         screen.action_choose()  # in the same tick: no Changed event handled yet
         await pilot.pause()
         assert isinstance(app.screen, SettingsScreen) and app.screen.preset.key == "other"
+
+
+async def test_sync_respects_the_providers_connection_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gmail allows about 15 connections per account; a preset's limit below our default
+    caps the parallel pairs of the job the Sync button starts."""
+    import subprocess
+
+    from imapcopy_tui.engine.account import Account
+    from imapcopy_tui.tui.screens import sync as sync_screen
+
+    started: list[int] = []
+
+    def fake_launch(store: object, job_id: int, src: object, dst: object,
+                    options: object) -> subprocess.Popen[bytes]:
+        started.append(options.connections)  # type: ignore[attr-defined]
+        return subprocess.Popen(["true"])
+
+    monkeypatch.setattr(sync_screen, "launch_detached", fake_launch)
+    src = Account(host="imap.a.example", login="a", password="x")
+    dst = Account(host="imap.b.example", login="b", password="y", role="destination")
+    app = ImapCopyApp(db_path=tmp_path / "jobs.sqlite3")
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(SyncScreen(app.store, src, dst, connection_limit=2))
+        await pilot.pause()
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+    assert started == [2]

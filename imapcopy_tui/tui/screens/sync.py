@@ -31,11 +31,19 @@ class SyncScreen(Screen[None]):
         Binding("ctrl+y", "sync", "Sync", priority=True),
     ]
 
-    def __init__(self, store: JobStore, source: Account, destination: Account) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        source: Account,
+        destination: Account,
+        connection_limit: int | None = None,
+    ) -> None:
         super().__init__(name="sync")
         self.store = store
         self.source = source
         self.destination = destination
+        # The providers' limit on connections per account (from the presets), if any.
+        self.connection_limit = connection_limit
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -82,6 +90,11 @@ class SyncScreen(Screen[None]):
         except ImapCopyError as exc:
             show_message(error, f"{GENERAL_ERROR} {exc}")
             return
-        options = CopyOptions(send_report=self.query_one("#report", Checkbox).value)
+        connections = CopyOptions.connections
+        if self.connection_limit:
+            connections = min(connections, self.connection_limit)
+        options = CopyOptions(
+            send_report=self.query_one("#report", Checkbox).value, connections=connections
+        )
         runner = launch_detached(self.store, job.id, self.source, self.destination, options)
         self.post_message(JobStarted(job.id, runner))
