@@ -321,7 +321,12 @@ class DovecotServer:
             time.sleep(0.02)
 
     def restart(self) -> None:
-        """Stop then start again on the same ports, keeping every mailbox."""
+        """Stop then start again on the same ports, keeping every mailbox.
+
+        Call it from the test's own thread: the parent-death signal that stops a stray
+        Dovecot is tied to the *thread* that started it, so a server started from a worker
+        thread dies when that thread ends.
+        """
         self.stop()
         self.start()
 

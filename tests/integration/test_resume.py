@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -290,3 +291,57 @@ def test_cuts_while_four_pairs_copy_in_parallel(
     assert recorded.messages_copied + recorded.messages_present == corpus.message_count
     assert recorded.messages_total == corpus.message_count
     assert recorded.folders_done == recorded.folders_total == len(corpus.messages)
+
+
+def test_destination_server_restarting_mid_copy(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    unique_user: str,
+) -> None:
+    """The destination Dovecot is stopped and started again in the middle of INBOX: the
+    copy reconnects (refused while it is down, then back) and ends exactly once."""
+    src_user, corpus = corpus_source
+
+    reached, restarted = threading.Event(), threading.Event()
+
+    class PauseForRestart(CopyListener):
+        def message_done(self, counts: Any, uid: int, outcome: Any, size: int) -> None:
+            if not reached.is_set() and counts.display_name == "INBOX" and counts.copied >= 3:
+                reached.set()
+                restarted.wait(30)
+
+    store = new_store(tmp_path)
+    src, dst = account(dovecot_src, src_user), account(dovecot_dst, unique_user, "destination")
+    job = store.create_job(src, dst)
+    listener = Reconnects()
+    outcomes = []
+    copying = threading.Thread(target=lambda: outcomes.append(run_job(
+        store, job.id, src, dst,
+        CopyOptions(connections=1, fetch_batch_count=3, **FAST),
+        listener=_Both(PauseForRestart(), listener),
+    )))
+    copying.start()
+    assert reached.wait(30)
+    # Restarted from this thread: Dovecot dies with the thread that started it.
+    dovecot_dst.restart()
+    restarted.set()
+    copying.join(60)
+    (outcome,) = outcomes
+    assert outcome.state is JobState.FINISHED, outcome.failure
+    assert listener.attempts  # it did have to reconnect
+    assert_identical(corpus, dovecot_dst, unique_user)
+
+
+class _Both(CopyListener):
+    def __init__(self, *listeners: CopyListener) -> None:
+        self.listeners = listeners
+
+    def message_done(self, counts: Any, uid: int, outcome: Any, size: int) -> None:
+        for listener in self.listeners:
+            listener.message_done(counts, uid, outcome, size)
+
+    def reconnecting(self, attempt: int, delay: float, reason: str) -> None:
+        for listener in self.listeners:
+            listener.reconnecting(attempt, delay, reason)
