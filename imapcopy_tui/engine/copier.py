@@ -21,16 +21,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
-from fnmatch import fnmatchcase
 
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.budget import ByteBudget
 from imapcopy_tui.engine.folders import INBOX, Folder, Namespace, plan_folders
-from imapcopy_tui.engine.identity import fingerprint, header_section
 from imapcopy_tui.engine.ledger import (
     FolderPair,
     FolderSnapshot,
@@ -38,6 +36,7 @@ from imapcopy_tui.engine.ledger import (
     LedgerEntry,
     LedgerScope,
 )
+from imapcopy_tui.engine.options import CopyOptions
 from imapcopy_tui.engine.progress import (
     CopyIssue,
     CopyListener,
@@ -51,63 +50,16 @@ from imapcopy_tui.engine.session import (
     FolderState,
     FolderStatus,
     ImapSession,
-    OutgoingMessage,
     RawFolder,
-    Timeouts,
     open_session,
 )
+from imapcopy_tui.engine.transfer import SourceMessage, TransferMixin
 from imapcopy_tui.errors import AuthError, ConnectError, CopyCancelled, ServerError
-
-_META_ITEMS = ("FLAGS", "INTERNALDATE", "RFC822.SIZE")
-_IDENTITY_ITEMS = ("RFC822.SIZE", "BODY.PEEK[HEADER]")
-DROPS_BEFORE_SKIPPING = 3
 
 Connector = Callable[..., ImapSession]
 
-
-@dataclass(frozen=True)
-class CopyOptions:
-    """How to copy.  The defaults are what an admin wants without thinking about it."""
-
-    dry_run: bool = False
-    send_report: bool = True
-    include: tuple[str, ...] = ()  # glob patterns on folder names ("Archive/*")
-    exclude: tuple[str, ...] = ()
-    connections: int = 4  # connection pairs copying folders in parallel
-    max_reconnects: int = 5
-    backoff_seconds: float = 2.0  # first wait after a lost connection; doubles each time
-    max_backoff_seconds: float = 60.0
-    timeouts: Timeouts = field(default_factory=Timeouts)
-    fetch_batch_bytes: int = 8 * 1024 * 1024
-    memory_budget_bytes: int = 48 * 1024 * 1024  # mail held in memory by all pairs at once
-    fetch_batch_count: int = 200
-    scan_batch_count: int = 1000
-
-    def wants(self, folder: Folder) -> bool:
-        """Whether the include/exclude patterns select this folder."""
-        name = folder.display_name
-        if self.include and not any(fnmatchcase(name, p) for p in self.include):
-            return False
-        return not any(fnmatchcase(name, p) for p in self.exclude)
-
-
-@dataclass
-class _Fetched:
-    """What the prefetch thread brings back for one batch."""
-
-    bodies: dict[int, bytes] = field(default_factory=dict)
-    failed: list[tuple[_Message, str]] = field(default_factory=list)
-    gone: int = 0  # expunged on the source since the scan
-    taken: int = 0  # bytes held from the memory budget until the batch is appended
-
-
-@dataclass
-class _Message:
-    uid: int
-    size: int
-    flags: tuple[str, ...]
-    internal_date: datetime | None
-    fingerprint: str | None  # None until the body is read, when nothing needed it sooner
+# The engine's front door: front ends import the copier and its options from here.
+__all__ = ["Connector", "Copier", "CopyOptions"]
 
 
 class _Aborted(Exception):
@@ -157,12 +109,7 @@ def _folder_names(folders: Sequence[RawFolder]) -> set[str]:
     return {INBOX if f.name.upper() == INBOX else f.name for f in folders}
 
 
-def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-class Copier:
+class Copier(TransferMixin):
     """Copies one account into another.  One instance runs one job, from one thread."""
 
     def __init__(
@@ -219,8 +166,7 @@ class Copier:
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="copy")
         try:
             futures = [
-                pool.submit(self._work, pending, sessions, sessions is None)
-                for sessions in firsts
+                pool.submit(self._work, pending, sessions, sessions is None) for sessions in firsts
             ]
             wait(futures)
         except BaseException:
@@ -625,7 +571,7 @@ class Copier:
             self._fail_folder(counts, f"cannot read the folder's messages: {exc}")
             return
         counts.total -= len(todo) - len(messages)  # expunged meanwhile
-        to_copy: list[_Message] = []
+        to_copy: list[SourceMessage] = []
         found: list[LedgerEntry] = []
         for message in messages:
             if message.fingerprint is not None and available[message.fingerprint] > 0:
@@ -666,289 +612,6 @@ class Copier:
                 )
         counts.done = True
         self.listener.folder_done(counts)
-
-    def _scan(
-        self, src: ImapSession, uids: Sequence[int], *, with_identity: bool
-    ) -> list[_Message]:
-        """Flags, date and size of source messages in UID order, and their identity if asked."""
-        messages: list[_Message] = []
-        items = _META_ITEMS + (("BODY.PEEK[HEADER]",) if with_identity else ())
-        for chunk in _chunks(uids, self.options.scan_batch_count):
-            self._check_cancel()
-            fetched = src.fetch(chunk, items)
-            absent = [uid for uid in chunk if uid not in fetched]
-            if absent and src.existing_uids(absent):
-                raise ServerError(
-                    f"{self.source.describe()}: the server did not describe every message"
-                )
-            for uid in chunk:
-                data = fetched.get(uid)
-                if data is None:
-                    continue  # expunged since the UID list was read
-                if None in (data.size, data.flags, data.internal_date) or (
-                    with_identity and data.header is None
-                ):
-                    # Never copy with a guessed date or no flags, never match on nothing.
-                    raise ServerError(
-                        f"{self.source.describe()}: the server's description of message "
-                        f"UID {uid} could not be read"
-                    )
-                header = data.header
-                size = data.size or 0
-                messages.append(
-                    _Message(
-                        uid=uid,
-                        size=size,
-                        flags=data.flags or (),
-                        internal_date=data.internal_date,
-                        fingerprint=fingerprint(header or b"", size) if with_identity else None,
-                    )
-                )
-        return messages
-
-    def _destination_fingerprints(self, dst: ImapSession) -> Counter[str]:
-        """How many messages of each identity the selected destination folder holds."""
-        found: Counter[str] = Counter()
-        for chunk in _chunks(dst.all_uids(), self.options.scan_batch_count):
-            self._check_cancel()
-            for data in dst.fetch(chunk, _IDENTITY_ITEMS).values():
-                found[fingerprint(data.header or b"", data.size or 0)] += 1
-        return found
-
-    def _batches(self, messages: Sequence[_Message]) -> Iterator[list[_Message]]:
-        batch: list[_Message] = []
-        batch_bytes = 0
-        for message in messages:
-            if batch and (
-                len(batch) >= self.options.fetch_batch_count
-                or batch_bytes + message.size > self.options.fetch_batch_bytes
-            ):
-                yield batch
-                batch, batch_bytes = [], 0
-            batch.append(message)
-            batch_bytes += message.size
-        if batch:
-            yield batch
-
-    def _fail_message(self, counts: FolderCounts, message: _Message, reason: str) -> None:
-        counts.failed += 1
-        self._issue(CopyIssue(reason, folder=counts.display_name, uid=message.uid))
-        self.listener.message_done(counts, message.uid, MessageOutcome.FAILED, message.size)
-
-    def _fetch_bodies(self, src: ImapSession, batch: Sequence[_Message]) -> _Fetched:
-        """Bodies of a batch; a batch the server refuses is fetched message by message.
-
-        Runs in the prefetch thread: it touches only the source session and returns what
-        went wrong instead of recording it, so that counters stay in one thread.
-        """
-        result = _Fetched()
-        refused: set[int] = set()
-        try:
-            fetched = src.fetch([m.uid for m in batch], ("BODY.PEEK[]",))
-        except ServerError as batch_error:
-            fetched = {}
-            for message in batch:
-                try:
-                    if len(batch) == 1:
-                        raise batch_error
-                    fetched.update(src.fetch([message.uid], ("BODY.PEEK[]",)))
-                except ServerError as exc:
-                    result.failed.append((message, f"the source refused to send it: {exc}"))
-                    refused.add(message.uid)
-        missing = []
-        for message in batch:
-            if message.uid in refused:
-                continue
-            item = fetched.get(message.uid)
-            body = item.body if item is not None else None
-            if body is None:
-                missing.append(message)
-            else:
-                result.bodies[message.uid] = body
-        if missing:
-            # Gone (expunged since the scan) or withheld (some servers answer NIL for a
-            # damaged message): only the second is an error.
-            try:
-                still_there = set(src.existing_uids([m.uid for m in missing]))
-            except ServerError:
-                still_there = {m.uid for m in missing}  # cannot tell: report, never skip
-            for message in missing:
-                if message.uid in still_there:
-                    result.failed.append((message, "the source server did not return this message"))
-                else:
-                    result.gone += 1
-        return result
-
-    def _landed(self, counts: FolderCounts, scope: LedgerScope, sent: Sequence[_Message]) -> None:
-        self.ledger.record(
-            scope, [LedgerEntry(m.uid, m.fingerprint or "", m.size, True) for m in sent]
-        )
-        for message in sent:
-            counts.copied += 1
-            counts.bytes_copied += message.size
-            self.listener.message_done(counts, message.uid, MessageOutcome.COPIED, message.size)
-
-    def _append_batch(
-        self,
-        dst: ImapSession,
-        destination_name: str,
-        outgoing: Sequence[tuple[_Message, OutgoingMessage]],
-        counts: FolderCounts,
-        scope: LedgerScope,
-    ) -> None:
-        """One MULTIAPPEND for the batch when the server offers it, else one APPEND each.
-
-        MULTIAPPEND is all or nothing: when the server refuses the batch, the messages are
-        sent one by one to find (and record) the one it will not take.  After a connection
-        lost during a MULTIAPPEND, the folder goes on one message at a time, so that a
-        message that breaks the connection can be singled out.
-        """
-        if not outgoing:
-            return
-        careful = scope.source_folder in self._careful_folders
-        if dst.can_append_many and not careful:
-            self._local.in_flight = (scope.source_folder, None)
-            try:
-                dst.append_many(destination_name, [o for _, o in outgoing])
-            except ServerError as exc:
-                self._local.in_flight = None
-                if len(outgoing) == 1:
-                    self._fail_message(counts, outgoing[0][0], str(exc))
-                    return
-                # All or nothing: find the refused one below, message by message.
-            else:
-                self._local.in_flight = None
-                self._landed(counts, scope, [m for m, _ in outgoing])
-                return
-            self._local.in_flight = None
-        landed: list[_Message] = []
-        try:
-            for message, out in outgoing:
-                self._check_cancel()
-                self._local.in_flight = (scope.source_folder, message.uid)
-                try:
-                    if dst.can_append_many:  # with LITERAL+, even one message saves a wait
-                        dst.append_many(destination_name, [out])
-                    else:
-                        dst.append(destination_name, out.raw, out.flags, out.internal_date)
-                except ServerError as exc:
-                    self._local.in_flight = None
-                    self._fail_message(counts, message, str(exc))
-                    continue
-                self._local.in_flight = None
-                landed.append(message)
-        finally:
-            if landed:
-                self._landed(counts, scope, landed)
-
-    def _send_batch(
-        self,
-        dst: ImapSession,
-        destination_name: str,
-        destination_state: FolderState,
-        batch: Sequence[_Message],
-        fetched: _Fetched,
-        counts: FolderCounts,
-        scope: LedgerScope,
-        dropped_keywords: set[str],
-    ) -> None:
-        """Record what the fetch could not bring, then append the rest in UID order."""
-        self._check_cancel()
-        for message, reason in fetched.failed:
-            self._fail_message(counts, message, reason)
-        counts.total -= fetched.gone
-        outgoing: list[tuple[_Message, OutgoingMessage]] = []
-        for message in batch:
-            body = fetched.bodies.get(message.uid)
-            if body is None:
-                continue  # failed or gone: already counted
-            if self._drops.get((scope.source_folder, message.uid), 0) >= DROPS_BEFORE_SKIPPING:
-                self._fail_message(
-                    counts,
-                    message,
-                    f"the connection broke {DROPS_BEFORE_SKIPPING} times while this "
-                    "message was being copied; it was skipped",
-                )
-                continue
-            if message.fingerprint is None:
-                message.fingerprint = fingerprint(header_section(body), message.size)
-            flags = tuple(
-                f
-                for f in message.flags
-                if f.isascii() and (f.startswith("\\") or destination_state.accepts_keyword(f))
-            )
-            dropped_keywords.update(set(message.flags) - set(flags))
-            outgoing.append((message, OutgoingMessage(body, flags, message.internal_date)))
-        self._append_batch(dst, destination_name, outgoing, counts, scope)
-
-    def _prefetch(self, src: ImapSession, batch: Sequence[_Message]) -> _Fetched:
-        """Take the batch's bytes from the memory budget, then fetch it (prefetch thread)."""
-        taken = self._budget.acquire(sum(m.size for m in batch), self._check_cancel)
-        try:
-            fetched = self._fetch_bodies(src, batch)
-        except BaseException:
-            self._budget.release(taken)
-            raise
-        fetched.taken = taken
-        return fetched
-
-    def _transfer(
-        self,
-        src: ImapSession,
-        dst: ImapSession,
-        destination_name: str,
-        destination_state: FolderState,
-        messages: Sequence[_Message],
-        counts: FolderCounts,
-        scope: LedgerScope,
-    ) -> None:
-        """Fetch batch n+1 from the source while batch n is appended to the destination.
-
-        At most two batches are in memory; the destination still receives every message in
-        source UID order.
-        """
-        batches = list(self._batches(messages))
-        dropped_keywords: set[str] = set()
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as prefetch:
-            pending = prefetch.submit(self._prefetch, src, batches[0]) if batches else None
-            try:
-                for index, batch in enumerate(batches):
-                    assert pending is not None
-                    fetched = pending.result()
-                    pending = None
-                    try:
-                        if index + 1 < len(batches):
-                            pending = prefetch.submit(self._prefetch, src, batches[index + 1])
-                        self._send_batch(
-                            dst,
-                            destination_name,
-                            destination_state,
-                            batch,
-                            fetched,
-                            counts,
-                            scope,
-                            dropped_keywords,
-                        )
-                    finally:
-                        self._budget.release(fetched.taken)
-            finally:
-                if pending is not None:  # stopped early: give back what the prefetch took
-                    try:
-                        self._budget.release(pending.result().taken)
-                    except BaseException:  # noqa: BLE001 - its error was not the first
-                        pass
-        if dropped_keywords:
-            self._issue(
-                CopyIssue(
-                    "the destination cannot store the keywords "
-                    + ", ".join(sorted(dropped_keywords))
-                    + "; the messages were copied without them",
-                    folder=counts.display_name,
-                    severity=Severity.WARNING,
-                )
-            )
-
-    # --- the report ----------------------------------------------------------------
 
     def _append_report(self) -> None:
         self.result.finished_at = datetime.now(self.result.started_at.tzinfo)

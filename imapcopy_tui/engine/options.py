@@ -1,0 +1,35 @@
+"""How to copy: the options every front end passes to the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+
+from imapcopy_tui.engine.folders import Folder
+from imapcopy_tui.engine.session import Timeouts
+
+
+@dataclass(frozen=True)
+class CopyOptions:
+    """How to copy.  The defaults are what an admin wants without thinking about it."""
+
+    dry_run: bool = False
+    send_report: bool = True
+    include: tuple[str, ...] = ()  # glob patterns on folder names ("Archive/*")
+    exclude: tuple[str, ...] = ()
+    connections: int = 4  # connection pairs copying folders in parallel
+    max_reconnects: int = 5
+    backoff_seconds: float = 2.0  # first wait after a lost connection; doubles each time
+    max_backoff_seconds: float = 60.0
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    fetch_batch_bytes: int = 8 * 1024 * 1024
+    memory_budget_bytes: int = 48 * 1024 * 1024  # mail held in memory by all pairs at once
+    fetch_batch_count: int = 200
+    scan_batch_count: int = 1000
+
+    def wants(self, folder: Folder) -> bool:
+        """Whether the include/exclude patterns select this folder."""
+        name = folder.display_name
+        if self.include and not any(fnmatchcase(name, p) for p in self.include):
+            return False
+        return not any(fnmatchcase(name, p) for p in self.exclude)

@@ -1,0 +1,362 @@
+"""Moving one folder's messages: the scan, the identity lookups, and the batched transfer.
+
+These are the :class:`~imapcopy_tui.engine.copier.Copier`'s per-folder steps, kept apart
+from the job's orchestration (planning, connection pairs, retries).  The mixin only uses
+the attributes declared below, which the Copier sets up.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from imapcopy_tui.engine.account import Account
+from imapcopy_tui.engine.budget import ByteBudget
+from imapcopy_tui.engine.identity import fingerprint, header_section
+from imapcopy_tui.engine.ledger import Ledger, LedgerEntry, LedgerScope
+from imapcopy_tui.engine.options import CopyOptions
+from imapcopy_tui.engine.progress import (
+    CopyIssue,
+    CopyListener,
+    FolderCounts,
+    MessageOutcome,
+    Severity,
+)
+from imapcopy_tui.engine.session import FolderState, ImapSession, OutgoingMessage
+from imapcopy_tui.errors import ServerError
+
+_IDENTITY_ITEMS = ("RFC822.SIZE", "BODY.PEEK[HEADER]")
+_META_ITEMS = ("FLAGS", "INTERNALDATE", "RFC822.SIZE")
+DROPS_BEFORE_SKIPPING = 3
+
+
+@dataclass
+class FetchedBatch:
+    """What the prefetch thread brings back for one batch."""
+
+    bodies: dict[int, bytes] = field(default_factory=dict)
+    failed: list[tuple[SourceMessage, str]] = field(default_factory=list)
+    gone: int = 0  # expunged on the source since the scan
+    taken: int = 0  # bytes held from the memory budget until the batch is appended
+
+
+@dataclass
+class SourceMessage:
+    uid: int
+    size: int
+    flags: tuple[str, ...]
+    internal_date: datetime | None
+    fingerprint: str | None  # None until the body is read, when nothing needed it sooner
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class TransferMixin:
+    """The per-folder steps of the Copier (see the module docstring)."""
+
+    options: CopyOptions
+    source: Account
+    ledger: Ledger
+    listener: CopyListener
+    _budget: ByteBudget
+    _drops: dict[tuple[str, int], int]
+    _careful_folders: set[str]
+    _local: threading.local
+
+    def _check_cancel(self) -> None:
+        raise NotImplementedError
+
+    def _issue(self, issue: CopyIssue) -> None:
+        raise NotImplementedError
+
+    def _scan(
+        self, src: ImapSession, uids: Sequence[int], *, with_identity: bool
+    ) -> list[SourceMessage]:
+        """Flags, date and size of source messages in UID order, and their identity if asked."""
+        messages: list[SourceMessage] = []
+        items = _META_ITEMS + (("BODY.PEEK[HEADER]",) if with_identity else ())
+        for chunk in _chunks(uids, self.options.scan_batch_count):
+            self._check_cancel()
+            fetched = src.fetch(chunk, items)
+            absent = [uid for uid in chunk if uid not in fetched]
+            if absent and src.existing_uids(absent):
+                raise ServerError(
+                    f"{self.source.describe()}: the server did not describe every message"
+                )
+            for uid in chunk:
+                data = fetched.get(uid)
+                if data is None:
+                    continue  # expunged since the UID list was read
+                if None in (data.size, data.flags, data.internal_date) or (
+                    with_identity and data.header is None
+                ):
+                    # Never copy with a guessed date or no flags, never match on nothing.
+                    raise ServerError(
+                        f"{self.source.describe()}: the server's description of message "
+                        f"UID {uid} could not be read"
+                    )
+                header = data.header
+                size = data.size or 0
+                messages.append(
+                    SourceMessage(
+                        uid=uid,
+                        size=size,
+                        flags=data.flags or (),
+                        internal_date=data.internal_date,
+                        fingerprint=fingerprint(header or b"", size) if with_identity else None,
+                    )
+                )
+        return messages
+
+    def _destination_fingerprints(self, dst: ImapSession) -> Counter[str]:
+        """How many messages of each identity the selected destination folder holds."""
+        found: Counter[str] = Counter()
+        for chunk in _chunks(dst.all_uids(), self.options.scan_batch_count):
+            self._check_cancel()
+            for data in dst.fetch(chunk, _IDENTITY_ITEMS).values():
+                found[fingerprint(data.header or b"", data.size or 0)] += 1
+        return found
+
+    def _batches(self, messages: Sequence[SourceMessage]) -> Iterator[list[SourceMessage]]:
+        batch: list[SourceMessage] = []
+        batch_bytes = 0
+        for message in messages:
+            if batch and (
+                len(batch) >= self.options.fetch_batch_count
+                or batch_bytes + message.size > self.options.fetch_batch_bytes
+            ):
+                yield batch
+                batch, batch_bytes = [], 0
+            batch.append(message)
+            batch_bytes += message.size
+        if batch:
+            yield batch
+
+    def _fail_message(self, counts: FolderCounts, message: SourceMessage, reason: str) -> None:
+        counts.failed += 1
+        self._issue(CopyIssue(reason, folder=counts.display_name, uid=message.uid))
+        self.listener.message_done(counts, message.uid, MessageOutcome.FAILED, message.size)
+
+    def _fetch_bodies(self, src: ImapSession, batch: Sequence[SourceMessage]) -> FetchedBatch:
+        """Bodies of a batch; a batch the server refuses is fetched message by message.
+
+        Runs in the prefetch thread: it touches only the source session and returns what
+        went wrong instead of recording it, so that counters stay in one thread.
+        """
+        result = FetchedBatch()
+        refused: set[int] = set()
+        try:
+            fetched = src.fetch([m.uid for m in batch], ("BODY.PEEK[]",))
+        except ServerError as batch_error:
+            fetched = {}
+            for message in batch:
+                try:
+                    if len(batch) == 1:
+                        raise batch_error
+                    fetched.update(src.fetch([message.uid], ("BODY.PEEK[]",)))
+                except ServerError as exc:
+                    result.failed.append((message, f"the source refused to send it: {exc}"))
+                    refused.add(message.uid)
+        missing = []
+        for message in batch:
+            if message.uid in refused:
+                continue
+            item = fetched.get(message.uid)
+            body = item.body if item is not None else None
+            if body is None:
+                missing.append(message)
+            else:
+                result.bodies[message.uid] = body
+        if missing:
+            # Gone (expunged since the scan) or withheld (some servers answer NIL for a
+            # damaged message): only the second is an error.
+            try:
+                still_there = set(src.existing_uids([m.uid for m in missing]))
+            except ServerError:
+                still_there = {m.uid for m in missing}  # cannot tell: report, never skip
+            for message in missing:
+                if message.uid in still_there:
+                    result.failed.append((message, "the source server did not return this message"))
+                else:
+                    result.gone += 1
+        return result
+
+    def _landed(
+        self, counts: FolderCounts, scope: LedgerScope, sent: Sequence[SourceMessage]
+    ) -> None:
+        self.ledger.record(
+            scope, [LedgerEntry(m.uid, m.fingerprint or "", m.size, True) for m in sent]
+        )
+        for message in sent:
+            counts.copied += 1
+            counts.bytes_copied += message.size
+            self.listener.message_done(counts, message.uid, MessageOutcome.COPIED, message.size)
+
+    def _append_batch(
+        self,
+        dst: ImapSession,
+        destination_name: str,
+        outgoing: Sequence[tuple[SourceMessage, OutgoingMessage]],
+        counts: FolderCounts,
+        scope: LedgerScope,
+    ) -> None:
+        """One MULTIAPPEND for the batch when the server offers it, else one APPEND each.
+
+        MULTIAPPEND is all or nothing: when the server refuses the batch, the messages are
+        sent one by one to find (and record) the one it will not take.  After a connection
+        lost during a MULTIAPPEND, the folder goes on one message at a time, so that a
+        message that breaks the connection can be singled out.
+        """
+        if not outgoing:
+            return
+        careful = scope.source_folder in self._careful_folders
+        if dst.can_append_many and not careful:
+            self._local.in_flight = (scope.source_folder, None)
+            try:
+                dst.append_many(destination_name, [o for _, o in outgoing])
+            except ServerError as exc:
+                self._local.in_flight = None
+                if len(outgoing) == 1:
+                    self._fail_message(counts, outgoing[0][0], str(exc))
+                    return
+                # All or nothing: find the refused one below, message by message.
+            else:
+                self._local.in_flight = None
+                self._landed(counts, scope, [m for m, _ in outgoing])
+                return
+            self._local.in_flight = None
+        landed: list[SourceMessage] = []
+        try:
+            for message, out in outgoing:
+                self._check_cancel()
+                self._local.in_flight = (scope.source_folder, message.uid)
+                try:
+                    if dst.can_append_many:  # with LITERAL+, even one message saves a wait
+                        dst.append_many(destination_name, [out])
+                    else:
+                        dst.append(destination_name, out.raw, out.flags, out.internal_date)
+                except ServerError as exc:
+                    self._local.in_flight = None
+                    self._fail_message(counts, message, str(exc))
+                    continue
+                self._local.in_flight = None
+                landed.append(message)
+        finally:
+            if landed:
+                self._landed(counts, scope, landed)
+
+    def _send_batch(
+        self,
+        dst: ImapSession,
+        destination_name: str,
+        destination_state: FolderState,
+        batch: Sequence[SourceMessage],
+        fetched: FetchedBatch,
+        counts: FolderCounts,
+        scope: LedgerScope,
+        dropped_keywords: set[str],
+    ) -> None:
+        """Record what the fetch could not bring, then append the rest in UID order."""
+        self._check_cancel()
+        for message, reason in fetched.failed:
+            self._fail_message(counts, message, reason)
+        counts.total -= fetched.gone
+        outgoing: list[tuple[SourceMessage, OutgoingMessage]] = []
+        for message in batch:
+            body = fetched.bodies.get(message.uid)
+            if body is None:
+                continue  # failed or gone: already counted
+            if self._drops.get((scope.source_folder, message.uid), 0) >= DROPS_BEFORE_SKIPPING:
+                self._fail_message(
+                    counts,
+                    message,
+                    f"the connection broke {DROPS_BEFORE_SKIPPING} times while this "
+                    "message was being copied; it was skipped",
+                )
+                continue
+            if message.fingerprint is None:
+                message.fingerprint = fingerprint(header_section(body), message.size)
+            flags = tuple(
+                f
+                for f in message.flags
+                if f.isascii() and (f.startswith("\\") or destination_state.accepts_keyword(f))
+            )
+            dropped_keywords.update(set(message.flags) - set(flags))
+            outgoing.append((message, OutgoingMessage(body, flags, message.internal_date)))
+        self._append_batch(dst, destination_name, outgoing, counts, scope)
+
+    def _prefetch(self, src: ImapSession, batch: Sequence[SourceMessage]) -> FetchedBatch:
+        """Take the batch's bytes from the memory budget, then fetch it (prefetch thread)."""
+        taken = self._budget.acquire(sum(m.size for m in batch), self._check_cancel)
+        try:
+            fetched = self._fetch_bodies(src, batch)
+        except BaseException:
+            self._budget.release(taken)
+            raise
+        fetched.taken = taken
+        return fetched
+
+    def _transfer(
+        self,
+        src: ImapSession,
+        dst: ImapSession,
+        destination_name: str,
+        destination_state: FolderState,
+        messages: Sequence[SourceMessage],
+        counts: FolderCounts,
+        scope: LedgerScope,
+    ) -> None:
+        """Fetch batch n+1 from the source while batch n is appended to the destination.
+
+        At most two batches are in memory; the destination still receives every message in
+        source UID order.
+        """
+        batches = list(self._batches(messages))
+        dropped_keywords: set[str] = set()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as prefetch:
+            pending = prefetch.submit(self._prefetch, src, batches[0]) if batches else None
+            try:
+                for index, batch in enumerate(batches):
+                    assert pending is not None
+                    fetched = pending.result()
+                    pending = None
+                    try:
+                        if index + 1 < len(batches):
+                            pending = prefetch.submit(self._prefetch, src, batches[index + 1])
+                        self._send_batch(
+                            dst,
+                            destination_name,
+                            destination_state,
+                            batch,
+                            fetched,
+                            counts,
+                            scope,
+                            dropped_keywords,
+                        )
+                    finally:
+                        self._budget.release(fetched.taken)
+            finally:
+                if pending is not None:  # stopped early: give back what the prefetch took
+                    try:
+                        self._budget.release(pending.result().taken)
+                    except BaseException:  # noqa: BLE001 - its error was not the first
+                        pass
+        if dropped_keywords:
+            self._issue(
+                CopyIssue(
+                    "the destination cannot store the keywords "
+                    + ", ".join(sorted(dropped_keywords))
+                    + "; the messages were copied without them",
+                    folder=counts.display_name,
+                    severity=Severity.WARNING,
+                )
+            )
+
+    # --- the report ----------------------------------------------------------------
