@@ -1,14 +1,16 @@
 """The copier: every source folder into the destination, message by message, resumably.
 
-For each folder, in order:
+One connection pair plans the job (folders, namespaces, STATUS of every folder, missing
+folders created parents first) and settles the folders that need nothing; then up to
+``CopyOptions.connections`` pairs take the other folders, each folder by one pair
+(the per-folder steps live in :mod:`transfer`):
 
-1. create it on the destination if missing (and subscribe it), even when empty;
-2. EXAMINE the source (read-only), SELECT the destination;
-3. skip the source UIDs the ledger already knows (same UIDVALIDITY on both sides);
-4. for the others, compare fingerprints (see :mod:`identity`) with the destination's
+1. EXAMINE the source (read-only), SELECT the destination;
+2. skip the source UIDs the ledger already knows (same UIDVALIDITY on both sides);
+3. for the others, compare fingerprints (see :mod:`identity`) with the destination's
    messages, as a multiset, so mail already there is not copied twice;
-5. fetch the rest with ``BODY.PEEK[]`` in UID order and APPEND each with its flags,
-   keywords and INTERNALDATE, recording it in the ledger.
+4. fetch the rest with ``BODY.PEEK[]`` in UID order and APPEND them (MULTIAPPEND per
+   batch where offered) with flags, keywords and INTERNALDATE, recording them in the ledger.
 
 Errors follow a severity ladder: a refused message is recorded and the copy goes on; a
 folder that cannot be created or opened is recorded and the next one starts; a lost
