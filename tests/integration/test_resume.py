@@ -16,7 +16,7 @@ import pytest
 
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.copier import CopyOptions
-from imapcopy_tui.engine.progress import CopyListener
+from imapcopy_tui.engine.progress import CopyListener, ListenerGroup
 from imapcopy_tui.engine.session import ImapSession, open_session
 from imapcopy_tui.errors import ConnectionLostError
 from imapcopy_tui.runner import run_job
@@ -320,7 +320,7 @@ def test_destination_server_restarting_mid_copy(
     copying = threading.Thread(target=lambda: outcomes.append(run_job(
         store, job.id, src, dst,
         CopyOptions(connections=1, fetch_batch_count=3, **FAST),
-        listener=_Both(PauseForRestart(), listener),
+        listener=ListenerGroup(PauseForRestart(), listener),
     )))
     copying.start()
     assert reached.wait(30)
@@ -333,15 +333,3 @@ def test_destination_server_restarting_mid_copy(
     assert listener.attempts  # it did have to reconnect
     assert_identical(corpus, dovecot_dst, unique_user)
 
-
-class _Both(CopyListener):
-    def __init__(self, *listeners: CopyListener) -> None:
-        self.listeners = listeners
-
-    def message_done(self, counts: Any, uid: int, outcome: Any, size: int) -> None:
-        for listener in self.listeners:
-            listener.message_done(counts, uid, outcome, size)
-
-    def reconnecting(self, attempt: int, delay: float, reason: str) -> None:
-        for listener in self.listeners:
-            listener.reconnecting(attempt, delay, reason)

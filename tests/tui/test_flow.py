@@ -20,7 +20,7 @@ from imapcopy_tui.tui.screens.status import StatusScreen
 from imapcopy_tui.tui.screens.sync import SyncScreen
 from tests.corpus import Corpus
 from tests.dovecot import DovecotServer
-from tests.helpers import assert_identical
+from tests.helpers import account, assert_identical
 
 pytestmark = pytest.mark.dovecot
 SIZE = (80, 24)
@@ -171,14 +171,10 @@ async def test_second_sync_is_refused_with_the_guides_words(
 ) -> None:
     """Sync for an account with a running job: general message, then the precise reason;
     no second job."""
-    from imapcopy_tui.engine.account import Account, Security
-
     db = tmp_path / "jobs.sqlite3"
     store = JobStore(db)
-    src = Account(host=dovecot_src.host, port=dovecot_src.plain_port, login=unique_user,
-                  password=dovecot_src.password, security=Security.PLAIN)
-    dst = Account(host=dovecot_dst.host, port=dovecot_dst.plain_port, login=unique_user,
-                  password=dovecot_dst.password, security=Security.PLAIN, role="destination")
+    src = account(dovecot_src, unique_user)
+    dst = account(dovecot_dst, unique_user, "destination")
     running = store.create_job(src, dst)
     store.start(running.id)  # this process is its live runner
     app = ImapCopyApp(db_path=db)
@@ -203,14 +199,10 @@ async def test_job_survives_the_app_exiting(
     unique_user: str,
 ) -> None:
     """Quit the app right after Sync: the detached runner finishes the copy alone."""
-    from imapcopy_tui.engine.account import Account, Security
-
     src_user, corpus = corpus_source
     db = tmp_path / "jobs.sqlite3"
-    src = Account(host=dovecot_src.host, port=dovecot_src.plain_port, login=src_user,
-                  password=dovecot_src.password, security=Security.PLAIN)
-    dst = Account(host=dovecot_dst.host, port=dovecot_dst.plain_port, login=unique_user,
-                  password=dovecot_dst.password, security=Security.PLAIN, role="destination")
+    src = account(dovecot_src, src_user)
+    dst = account(dovecot_dst, unique_user, "destination")
     app = ImapCopyApp(db_path=db)
     async with app.run_test(size=SIZE) as pilot:
         app.push_screen(SyncScreen(app.store, src, dst))
