@@ -238,9 +238,11 @@ class JobStore:
         return db
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """A transaction; ``write=False`` for reads, which must not take the write lock
+        (the app polls twice a second while a runner writes progress)."""
         db = self._db()
-        db.execute("BEGIN IMMEDIATE")
+        db.execute("BEGIN IMMEDIATE" if write else "BEGIN DEFERRED")
         try:
             yield db
         except BaseException:
@@ -432,28 +434,35 @@ class JobStore:
 
     # --- reading -------------------------------------------------------------------
 
-    def _mark_dead_jobs(self, db: sqlite3.Connection) -> None:
-        """Active jobs whose runner process is gone are interrupted, not running forever."""
+    def _dead_jobs(self, db: sqlite3.Connection) -> list[int]:
+        """Active jobs whose runner process is gone."""
         here = socket.gethostname()
         rows = db.execute(
             "SELECT id, runner_pid, runner_start_ticks, runner_host FROM jobs "
             "WHERE state IN (?, ?)",
             (JobState.QUEUED, JobState.RUNNING),
         ).fetchall()
+        dead = []
         for row in rows:
             if row["runner_pid"] is None or (row["runner_host"] and row["runner_host"] != here):
                 continue  # not claimed yet, or run by another machine we cannot see
             runner = ProcessIdentity(int(row["runner_pid"]), row["runner_start_ticks"])
             if not runner.is_alive():
-                db.execute(
-                    "UPDATE jobs SET state = ?, failure = ?, finished_at = ? WHERE id = ?",
-                    (
-                        JobState.INTERRUPTED,
-                        "the process running the copy stopped before the end",
-                        _now(),
-                        row["id"],
-                    ),
-                )
+                dead.append(int(row["id"]))
+        return dead
+
+    def _mark_dead_jobs(self, db: sqlite3.Connection) -> None:
+        """Active jobs whose runner process is gone are interrupted, not running forever."""
+        for job_id in self._dead_jobs(db):
+            db.execute(
+                "UPDATE jobs SET state = ?, failure = ?, finished_at = ? WHERE id = ?",
+                (
+                    JobState.INTERRUPTED,
+                    "the process running the copy stopped before the end",
+                    _now(),
+                    job_id,
+                ),
+            )
 
     def refresh(self) -> None:
         """Mark jobs whose runner died as interrupted."""
@@ -489,9 +498,16 @@ class JobStore:
         values["dry_run"] = bool(values["dry_run"])
         return Job(**values, folders=folders, issues=issues)
 
+    def _settle_dead_jobs(self) -> None:
+        """Mark dead runners' jobs interrupted, taking the write lock only if there are any."""
+        with self._transaction(write=False) as db:
+            dead = self._dead_jobs(db)
+        if dead:
+            self.refresh()
+
     def get(self, job_id: int) -> Job:
-        with self._transaction() as db:
-            self._mark_dead_jobs(db)
+        self._settle_dead_jobs()
+        with self._transaction(write=False) as db:
             row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if row is None:
                 raise JobNotFoundError(f"no job number {job_id}")
@@ -499,8 +515,8 @@ class JobStore:
 
     def jobs(self, source_login: str | None = None) -> list[Job]:
         """Every job, newest first; only those of one source address if given."""
-        with self._transaction() as db:
-            self._mark_dead_jobs(db)
+        self._settle_dead_jobs()
+        with self._transaction(write=False) as db:
             if source_login is None:
                 rows = db.execute("SELECT * FROM jobs ORDER BY id DESC").fetchall()
             else:
