@@ -73,6 +73,27 @@ class StartTlsUnavailableError(TlsError):
     """STARTTLS was asked for but the server does not offer it."""
 
 
+class ServerBusyError(ConnectError):
+    """The server asked us to wait: ``[UNAVAILABLE]``, ``[THROTTLED]``, ``[LIMIT]``, a
+    throttling text or a BYE saying so.  Nothing was done; the same command may be sent
+    again after ``retry_after`` seconds when the server suggested a delay."""
+
+    transient = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "",
+        retry_after: float | None = None,
+        connection_closed: bool = False,
+    ):
+        super().__init__(message)
+        self.code = code  # the response code ("UNAVAILABLE", "THROTTLED", "LIMIT") or ""
+        self.retry_after = retry_after
+        self.connection_closed = connection_closed  # said with BYE: reconnect to go on
+
+
 class NotImapError(ConnectError):
     """Something answered on that port, but not an IMAP server."""
 

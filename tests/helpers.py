@@ -11,6 +11,7 @@ from tests.dovecot import DovecotServer
 
 from imapcopy_tui.engine.account import Account, Security
 from imapcopy_tui.engine.copier import CopyOptions
+from imapcopy_tui.engine.progress import CopyListener
 from imapcopy_tui.runner import JobOutcome, run_job
 from imapcopy_tui.storage.store import JobStore
 
@@ -32,11 +33,17 @@ def account(server: DovecotServer, user: str, role: str = "source", **changes: A
 
 
 def sync(
-    store: JobStore, source: Account, destination: Account, **options: Any
+    store: JobStore,
+    source: Account,
+    destination: Account,
+    listener: CopyListener | None = None,
+    **options: Any,
 ) -> JobOutcome:
     """Create a job and run it to the end in this thread, as the CLI does."""
     job = store.create_job(source, destination)
-    return run_job(store, job.id, source, destination, CopyOptions(**{**FAST, **options}))
+    return run_job(
+        store, job.id, source, destination, CopyOptions(**{**FAST, **options}), listener
+    )
 
 
 def new_store(tmp_path: Path) -> JobStore:

@@ -39,6 +39,7 @@ from imapcopy_tui.engine.ledger import (
     LedgerScope,
 )
 from imapcopy_tui.engine.options import CopyOptions
+from imapcopy_tui.engine.pacing import MAX_SUGGESTED_WAIT, Pacer
 from imapcopy_tui.engine.progress import (
     CopyIssue,
     CopyListener,
@@ -56,7 +57,13 @@ from imapcopy_tui.engine.session import (
     open_session,
 )
 from imapcopy_tui.engine.transfer import SourceMessage, TransferMixin
-from imapcopy_tui.errors import AuthError, ConnectError, CopyCancelled, ServerError
+from imapcopy_tui.errors import (
+    AuthError,
+    ConnectError,
+    CopyCancelled,
+    ServerBusyError,
+    ServerError,
+)
 
 Connector = Callable[..., ImapSession]
 
@@ -101,6 +108,10 @@ class _Serialised(CopyListener):
         with self._lock:
             self._inner.reconnecting(attempt, delay, reason)
 
+    def waiting(self, delay: float, reason: str) -> None:
+        with self._lock:
+            self._inner.waiting(delay, reason)
+
 
 def _close(sessions: tuple[ImapSession, ImapSession]) -> None:
     for session in sessions:
@@ -142,6 +153,10 @@ class Copier(TransferMixin):
         self._source_status: dict[str, FolderStatus] = {}  # from planning
         self._destination_status: dict[str, FolderStatus] = {}
         self._budget = ByteBudget(self.options.memory_budget_bytes)
+        self._source_pacer = Pacer(self.options.backoff_seconds, self.options.max_backoff_seconds)
+        self._destination_pacer = Pacer(
+            self.options.backoff_seconds, self.options.max_backoff_seconds
+        )
 
     # --- the job -------------------------------------------------------------------
 
@@ -182,6 +197,7 @@ class Copier(TransferMixin):
                 raise error
         if pending:  # given back by extra pairs that could not log in after the others left
             self._work(pending, None)
+        self._note_throttling()
         if self.options.send_report and not self.options.dry_run:
             self._append_report()
         self.result.finished_at = datetime.now(self.result.started_at.tzinfo)
@@ -194,14 +210,35 @@ class Copier(TransferMixin):
         delay = min(
             self.options.backoff_seconds * 2 ** (failures - 1), self.options.max_backoff_seconds
         )
+        if isinstance(exc, ServerBusyError) and exc.retry_after is not None:
+            delay = max(delay, min(exc.retry_after, MAX_SUGGESTED_WAIT))
         self.listener.reconnecting(failures, delay, str(exc))
-        deadline = time.monotonic() + delay
+        self._sleep(delay)
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait, waking up for a cancel and for another pair failing the job."""
+        deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
-            # Wake up for a cancel, and for another pair failing the job, not only at the end.
             if self.cancel.wait(min(left, 0.2)):
-                raise CopyCancelled("the copy was stopped") from exc
+                raise CopyCancelled("the copy was stopped")
             self._check_cancel()
         self._check_cancel()
+
+    def _note_throttling(self) -> None:
+        for side, pacer in (
+            ("source", self._source_pacer),
+            ("destination", self._destination_pacer),
+        ):
+            stats = pacer.stats
+            if stats.busy_answers:
+                self._issue(
+                    CopyIssue(
+                        f"the {side} server asked to wait {stats.busy_answers} times; the copy "
+                        f"waited {stats.waited_seconds:.0f} s in all and slowed down "
+                        f"(last answer: {stats.last_reason})",
+                        severity=Severity.WARNING,
+                    )
+                )
 
     def _plan_with_retries(
         self,
@@ -279,7 +316,11 @@ class Copier(TransferMixin):
                                 self._opening += extra
                             sessions = self._open_both()
                         except (AuthError, ConnectError) as exc:
-                            if not extra or (isinstance(exc, ConnectError) and exc.transient):
+                            if not extra or (
+                                isinstance(exc, ConnectError)
+                                and exc.transient
+                                and not isinstance(exc, ServerBusyError)
+                            ):
                                 raise
                             # A provider's connection limit answers an extra pair with BYE
                             # or NO: give the folder back and go on with fewer pairs.

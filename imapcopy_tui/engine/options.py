@@ -21,6 +21,10 @@ class CopyOptions:
     max_reconnects: int = 5
     backoff_seconds: float = 2.0  # first wait after a lost connection; doubles each time
     max_backoff_seconds: float = 60.0
+    # A command answered "busy" (throttled, unavailable) this many times in a row is given
+    # up: the pair reconnects with back-off; a [LIMIT] on one message fails that message.
+    busy_retries: int = 8
+    limit_retries: int = 2
     timeouts: Timeouts = field(default_factory=Timeouts)
     fetch_batch_bytes: int = 8 * 1024 * 1024
     memory_budget_bytes: int = 48 * 1024 * 1024  # mail held in memory by all pairs at once

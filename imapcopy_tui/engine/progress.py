@@ -112,6 +112,9 @@ class CopyListener:
     def reconnecting(self, attempt: int, delay: float, reason: str) -> None:
         """The connection was lost; trying again after ``delay`` seconds."""
 
+    def waiting(self, delay: float, reason: str) -> None:
+        """The server asked to wait (throttling): the copy goes on after ``delay`` seconds."""
+
 
 class ListenerGroup(CopyListener):
     """Passes every event to several listeners, in order."""
@@ -144,3 +147,7 @@ class ListenerGroup(CopyListener):
     def reconnecting(self, attempt: int, delay: float, reason: str) -> None:
         for listener in self.listeners:
             listener.reconnecting(attempt, delay, reason)
+
+    def waiting(self, delay: float, reason: str) -> None:
+        for listener in self.listeners:
+            listener.waiting(delay, reason)

@@ -36,6 +36,7 @@ from imapcopy_tui.errors import (
     NotImapError,
     NotTlsError,
     PortClosedError,
+    ServerBusyError,
     ServerError,
     ServerTimeoutError,
     StartTlsUnavailableError,
@@ -60,6 +61,19 @@ imaplib._MAXLINE = max(imaplib._MAXLINE, 64 * 1024 * 1024)  # type: ignore[attr-
 _CAPABILITY_CODE = re.compile(rb"\[CAPABILITY ([^\]]+)\]", re.IGNORECASE)
 _COALESCE_BELOW = 64 * 1024  # smaller messages are gathered into one write
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
+# Answers that mean "not now" rather than "never": RFC 5530 codes, the [THROTTLED] of
+# Yahoo and Microsoft, and the texts providers use instead of a code.
+_BUSY_CODE = re.compile(r"\[(UNAVAILABLE|THROTTLED|LIMIT|INUSE)\b", re.IGNORECASE)
+_BUSY_TEXT = re.compile(
+    r"throttl|try again|too many (?:requests|commands)|rate limit|bandwidth limit",
+    re.IGNORECASE,
+)
+# "Suggested Backoff Time: 1234 milliseconds" (Exchange), "retry after 30 seconds"...
+_SUGGESTED_DELAY = re.compile(
+    r"(?:backoff time|retry after|try again in)\W{0,3}(\d+(?:\.\d+)?)\s*"
+    r"(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?)?\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -137,6 +151,30 @@ def _server_words(exc: BaseException) -> str:
     return text.strip()
 
 
+def busy_answer(where: str, words: str, *, bye: bool = False) -> ServerBusyError | None:
+    """A ``ServerBusyError`` when the server's words ask us to wait, else None."""
+    code = _BUSY_CODE.search(words)
+    if code is None and _BUSY_TEXT.search(words) is None:
+        return None
+    retry_after = None
+    suggested = _SUGGESTED_DELAY.search(words)
+    if suggested:
+        unit = (suggested.group(2) or "s").lower()
+        scale = 0.001 if unit.startswith(("ms", "milli")) else 60.0 if unit.startswith("min") else 1.0
+        retry_after = float(suggested.group(1)) * scale
+    return ServerBusyError(
+        f"{where}: the server asks to wait ({words})",
+        code=code.group(1).upper() if code else "",
+        retry_after=retry_after,
+        connection_closed=bye,
+    )
+
+
+def refusal(where: str, words: str) -> ServerError | ServerBusyError:
+    """The error for a NO or BAD answer: busy (try again later) or refused."""
+    return busy_answer(where, words) or ServerError(f"{where}: the server answered: {words}")
+
+
 def _ssl_error(account: Account, exc: ssl.SSLError) -> ConnectError:
     where = account.describe()
     if isinstance(exc, ssl.SSLCertVerificationError):
@@ -189,6 +227,9 @@ def translate(account: Account, exc: BaseException, *, established: bool) -> Exc
             "check the port (usually 993 for TLS, 143 for STARTTLS)"
         )
     if isinstance(exc, LoginError):
+        busy = busy_answer(where, _server_words(exc))
+        if busy is not None:  # "[UNAVAILABLE] Temporary authentication failure"
+            return busy
         return AuthError(
             f"{where}: the server refused the login or password "
             f"({_server_words(exc) or 'authentication failed'}); check them, or use an "
@@ -203,9 +244,11 @@ def translate(account: Account, exc: BaseException, *, established: bool) -> Exc
                 f"{where}: the server on port {account.port} closed the connection "
                 f"without an IMAP greeting ({_server_words(exc) or exc}); is this an IMAP port?"
             )
-        return ConnectionLostError(
-            f"{where}: the connection was lost ({_server_words(exc) or exc})"
-        )
+        busy = busy_answer(where, _server_words(exc), bye=True)  # "* BYE [UNAVAILABLE] ..."
+        if busy is not None:
+            return busy
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else _server_words(exc)
+        return ConnectionLostError(f"{where}: the connection was lost ({why or exc})")
     if isinstance(exc, OSError):
         if established:
             return ConnectionLostError(f"{where}: the connection was lost ({exc})")
@@ -216,7 +259,7 @@ def translate(account: Account, exc: BaseException, *, established: bool) -> Exc
                 f"{where}: the program on port {account.port} is not an IMAP server "
                 f"({_server_words(exc)[:80]})"
             )
-        return ServerError(f"{where}: the server answered: {_server_words(exc)}")
+        return refusal(where, _server_words(exc))
     raise exc
 
 
@@ -469,14 +512,14 @@ class ImapSession:
                     pass
                 imap.untagged_responses.pop("SEARCH", None)
                 words = _text(data[0]) if data and data[0] else typ
-                raise ServerError(f"{self.account.describe()}: the server answered: {words}")
+                raise refusal(self.account.describe(), words)
             imap.state = "SELECTED"
             info = self._client._process_select_response(imap.untagged_responses)
             typ, data = imap._command_complete("SEARCH", search)
             found = imap.untagged_responses.pop("SEARCH", [])
         if typ != "OK":
             words = _text(data[0]) if data and data[0] else typ
-            raise ServerError(f"{self.account.describe()}: the server answered: {words}")
+            raise refusal(self.account.describe(), words)
         uids = sorted({int(u) for line in found if line for u in line.split()})
         return _folder_state(info), uids
 
@@ -522,7 +565,7 @@ class ImapSession:
             typ, data = self._client._imap.uid("FETCH", uid_set(uids), f"({' '.join(items)})")
         if typ != "OK":
             words = _text(data[0]) if data and data[0] else typ
-            raise ServerError(f"{self.account.describe()}: the server answered: {words}")
+            raise refusal(self.account.describe(), words)
         return parse_fetch(data)
 
     @property
@@ -553,7 +596,7 @@ class ImapSession:
                 )
         if typ != "OK":
             words = _text(data[0]) if data and data[0] else typ
-            raise ServerError(f"{self.account.describe()}: the server answered: {words}")
+            raise refusal(self.account.describe(), words)
 
     def _multiappend_streamed(
         self, folder: str, messages: Sequence[OutgoingMessage]

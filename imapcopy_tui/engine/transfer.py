@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ParamSpec, TypeVar
 
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.budget import ByteBudget
 from imapcopy_tui.engine.identity import fingerprint, header_section
 from imapcopy_tui.engine.ledger import Ledger, LedgerEntry, LedgerScope
 from imapcopy_tui.engine.options import CopyOptions
+from imapcopy_tui.engine.pacing import Pacer
 from imapcopy_tui.engine.progress import (
     CopyIssue,
     CopyListener,
@@ -27,7 +29,7 @@ from imapcopy_tui.engine.progress import (
     Severity,
 )
 from imapcopy_tui.engine.session import FolderState, ImapSession, OutgoingMessage
-from imapcopy_tui.errors import ServerError
+from imapcopy_tui.errors import ServerBusyError, ServerError
 
 _IDENTITY_ITEMS = ("RFC822.SIZE", "BODY.PEEK[HEADER]")
 _META_ITEMS = ("FLAGS", "INTERNALDATE", "RFC822.SIZE")
@@ -53,6 +55,10 @@ class SourceMessage:
     fingerprint: str | None  # None until the body is read, when nothing needed it sooner
 
 
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -69,9 +75,43 @@ class TransferMixin:
     _drops: dict[tuple[str, int], int]
     _careful_folders: set[str]
     _local: threading.local
+    _source_pacer: Pacer
+    _destination_pacer: Pacer
 
     def _check_cancel(self) -> None:
         raise NotImplementedError
+
+    def _sleep(self, seconds: float) -> None:
+        raise NotImplementedError
+
+    def _patiently(
+        self, pacer: Pacer, command: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run ``command``; while the server answers that it is busy, wait and send it again.
+
+        After ``options.limit_retries`` answers of ``[LIMIT]`` the command is taken as
+        refused (one message over some limit must not stop the job); after
+        ``options.busy_retries`` busy answers of other kinds the error goes up, and the
+        pair reconnects with back-off.
+        """
+        while True:
+            if pause := pacer.pause:
+                self._sleep(pause)
+            try:
+                result = command(*args, **kwargs)
+            except ServerBusyError as exc:
+                tries = pacer.busy_in_a_row + 1
+                if exc.code == "LIMIT" and tries > self.options.limit_retries:
+                    pacer.succeeded()  # the server answered; it is not overloaded
+                    raise ServerError(str(exc)) from exc
+                if exc.connection_closed or tries > self.options.busy_retries:
+                    raise  # the pair reconnects, after the wait the server asked for
+                delay = pacer.busy(exc)
+                self.listener.waiting(delay, str(exc))
+                self._sleep(delay)
+                continue
+            pacer.succeeded()
+            return result
 
     def _issue(self, issue: CopyIssue) -> None:
         raise NotImplementedError
@@ -84,7 +124,7 @@ class TransferMixin:
         items = _META_ITEMS + (("BODY.PEEK[HEADER]",) if with_identity else ())
         for chunk in _chunks(uids, self.options.scan_batch_count):
             self._check_cancel()
-            fetched = src.fetch(chunk, items)
+            fetched = self._patiently(self._source_pacer, src.fetch, chunk, items)
             absent = [uid for uid in chunk if uid not in fetched]
             if absent and src.existing_uids(absent):
                 raise ServerError(
@@ -120,7 +160,8 @@ class TransferMixin:
         found: Counter[str] = Counter()
         for chunk in _chunks(dst.all_uids(), self.options.scan_batch_count):
             self._check_cancel()
-            for data in dst.fetch(chunk, _IDENTITY_ITEMS).values():
+            fetched = self._patiently(self._destination_pacer, dst.fetch, chunk, _IDENTITY_ITEMS)
+            for data in fetched.values():
                 found[fingerprint(data.header or b"", data.size or 0)] += 1
         return found
 
@@ -153,14 +194,20 @@ class TransferMixin:
         result = FetchedBatch()
         refused: set[int] = set()
         try:
-            fetched = src.fetch([m.uid for m in batch], ("BODY.PEEK[]",))
+            fetched = self._patiently(
+                self._source_pacer, src.fetch, [m.uid for m in batch], ("BODY.PEEK[]",)
+            )
         except ServerError as batch_error:
             fetched = {}
             for message in batch:
                 try:
                     if len(batch) == 1:
                         raise batch_error
-                    fetched.update(src.fetch([message.uid], ("BODY.PEEK[]",)))
+                    fetched.update(
+                        self._patiently(
+                            self._source_pacer, src.fetch, [message.uid], ("BODY.PEEK[]",)
+                        )
+                    )
                 except ServerError as exc:
                     result.failed.append((message, f"the source refused to send it: {exc}"))
                     refused.add(message.uid)
@@ -220,7 +267,12 @@ class TransferMixin:
         if dst.can_append_many and not careful:
             self._local.in_flight = (scope.source_folder, None)
             try:
-                dst.append_many(destination_name, [o for _, o in outgoing])
+                self._patiently(
+                    self._destination_pacer,
+                    dst.append_many,
+                    destination_name,
+                    [o for _, o in outgoing],
+                )
             except ServerError as exc:
                 self._local.in_flight = None
                 if len(outgoing) == 1:
@@ -238,10 +290,9 @@ class TransferMixin:
                 self._check_cancel()
                 self._local.in_flight = (scope.source_folder, message.uid)
                 try:
-                    if dst.can_append_many:  # with LITERAL+, even one message saves a wait
-                        dst.append_many(destination_name, [out])
-                    else:
-                        dst.append(destination_name, out.raw, out.flags, out.internal_date)
+                    self._patiently(
+                        self._destination_pacer, self._append_one, dst, destination_name, out
+                    )
                 except ServerError as exc:
                     self._local.in_flight = None
                     self._fail_message(counts, message, str(exc))
@@ -251,6 +302,13 @@ class TransferMixin:
         finally:
             if landed:
                 self._landed(counts, scope, landed)
+
+    @staticmethod
+    def _append_one(dst: ImapSession, destination_name: str, out: OutgoingMessage) -> None:
+        if dst.can_append_many:  # with LITERAL+, even one message saves a wait
+            dst.append_many(destination_name, [out])
+        else:
+            dst.append(destination_name, out.raw, out.flags, out.internal_date)
 
     def _send_batch(
         self,

@@ -1,0 +1,70 @@
+"""Slowing down when a server asks: how long to wait, and how fast to go on afterwards.
+
+A server that answers ``[THROTTLED]``, ``[UNAVAILABLE]`` or "Suggested Backoff Time: N
+milliseconds" has done nothing: the command is sent again after a wait.  The wait is the
+server's suggestion when it gives one, else a doubling back-off.  Afterwards the side goes
+on more slowly (a pause before each command), and speeds up again as commands succeed:
+sending at full speed straight after a throttling answer only earns the next one.
+
+One :class:`Pacer` per side of the job, shared by every connection pair.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from imapcopy_tui.errors import ServerBusyError
+
+MAX_SUGGESTED_WAIT = 15 * 60.0  # a suggestion beyond this is taken as this
+MAX_PAUSE = 10.0  # the slowest pace: one command every ten seconds
+_SPEED_UP = 0.8  # each success shortens the pause by a fifth
+_SLOW_DOWN = 2.0
+
+
+@dataclass
+class PacerStats:
+    busy_answers: int = 0
+    waited_seconds: float = 0.0
+    last_reason: str = ""
+
+
+class Pacer:
+    """The waits and the pace of one side (source or destination) of a job."""
+
+    def __init__(self, first_wait: float, max_wait: float) -> None:
+        self._first_wait = first_wait
+        self._max_wait = max_wait
+        self._lock = threading.Lock()
+        self._pause = 0.0  # before each command, while recovering from throttling
+        self._in_a_row = 0  # busy answers since the last success
+        self.stats = PacerStats()
+
+    @property
+    def pause(self) -> float:
+        with self._lock:
+            return self._pause
+
+    def busy(self, error: ServerBusyError) -> float:
+        """Note a busy answer; return how long to wait before sending the command again."""
+        with self._lock:
+            self._in_a_row += 1
+            self._pause = min(MAX_PAUSE, max(self._first_wait / 4, self._pause * _SLOW_DOWN))
+            if error.retry_after is not None:
+                wait = min(error.retry_after, MAX_SUGGESTED_WAIT)
+            else:
+                wait = min(self._first_wait * 2 ** (self._in_a_row - 1), self._max_wait)
+            self.stats.busy_answers += 1
+            self.stats.waited_seconds += wait
+            self.stats.last_reason = str(error)
+            return wait
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._in_a_row = 0
+            self._pause = 0.0 if self._pause < 0.02 else self._pause * _SPEED_UP
+
+    @property
+    def busy_in_a_row(self) -> int:
+        with self._lock:
+            return self._in_a_row

@@ -1,0 +1,264 @@
+"""Faults injected by a TCP proxy between the tool and Dovecot (see tests/faultproxy.py).
+
+Every test ends by reading the destination back: the copy is identical to the source,
+nothing lost and nothing doubled, whatever the proxy did on the way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from imapcopy_tui.engine.progress import CopyListener
+from imapcopy_tui.engine.session import Timeouts
+from imapcopy_tui.storage.store import JobState
+from tests.corpus import Corpus
+from tests.dovecot import DovecotServer
+from tests.faultproxy import Action, Fault, FaultProxy
+from tests.helpers import account, assert_identical, new_store, sync
+
+pytestmark = pytest.mark.dovecot
+
+BODY_FETCH = rb"^UID FETCH .*BODY\.PEEK\[\]"
+THROTTLED = b"NO [THROTTLED] Request is throttled. Suggested Backoff Time: 300 milliseconds"
+
+
+class Waits(CopyListener):
+    def __init__(self) -> None:
+        self.waits: list[tuple[float, str]] = []
+        self.reconnects: list[str] = []
+
+    def waiting(self, delay: float, reason: str) -> None:
+        self.waits.append((delay, reason))
+
+    def reconnecting(self, attempt: int, delay: float, reason: str) -> None:
+        self.reconnects.append(reason)
+
+
+@pytest.fixture
+def source_proxy(dovecot_src: DovecotServer) -> Iterator[FaultProxy]:
+    with FaultProxy(dovecot_src.host, dovecot_src.plain_port) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def destination_proxy(dovecot_dst: DovecotServer) -> Iterator[FaultProxy]:
+    with FaultProxy(dovecot_dst.host, dovecot_dst.plain_port) as proxy:
+        yield proxy
+
+
+def copy_through(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    src_user: str,
+    dovecot_dst: DovecotServer,
+    dst_user: str,
+    *,
+    source_port: int | None = None,
+    destination_port: int | None = None,
+    listener: CopyListener | None = None,
+    **options: object,
+) -> JobState:
+    store = new_store(tmp_path)
+    src = account(dovecot_src, src_user, port=source_port or dovecot_src.plain_port)
+    dst = account(
+        dovecot_dst, dst_user, "destination", port=destination_port or dovecot_dst.plain_port
+    )
+    outcome = sync(store, src, dst, listener=listener, send_report=False, **options)
+    assert outcome.failure is None, outcome.failure
+    return outcome.state
+
+
+@pytest.mark.parametrize("connections", [1, 4])
+def test_cut_in_the_middle_of_a_fetch(
+    tmp_path: Path,
+    connections: int,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    source_proxy: FaultProxy,
+    unique_user: str,
+) -> None:
+    """The source connection dies 30 kB into two body fetches: reconnect, resume."""
+    src_user, corpus = corpus_source
+    source_proxy.add(Fault(BODY_FETCH, Action.CUT_RESPONSE, after_bytes=30_000, times=2))
+    state = copy_through(
+        tmp_path, dovecot_src, src_user, dovecot_dst, unique_user,
+        source_port=source_proxy.port, connections=connections,
+    )
+    assert state is JobState.FINISHED
+    # With four pairs, an armed connection may finish its last folder before 30 kB more.
+    assert source_proxy.events["cut response"] == 2 or (
+        connections > 1 and source_proxy.events["cut response"] == 1
+    )
+    assert_identical(corpus, dovecot_dst, unique_user)
+
+
+@pytest.mark.parametrize(
+    ("action", "skip"),
+    [(Action.CUT_REQUEST, 1), (Action.CUT_BEFORE_REPLY, 1), (Action.CUT_BEFORE_REPLY, 6)],
+    ids=["mid-append", "answer-lost-first-batch", "answer-lost-later"],
+)
+def test_cut_during_an_append(
+    tmp_path: Path,
+    action: Action,
+    skip: int,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    destination_proxy: FaultProxy,
+    unique_user: str,
+) -> None:
+    """Cut while a MULTIAPPEND is being sent (nothing stored), or after the server stored
+    it and before its OK reached us (outcome unknown): after reconnecting, what landed is
+    found on the destination and not sent again; what did not land is sent."""
+    src_user, corpus = corpus_source
+    destination_proxy.add(
+        Fault(rb"^APPEND", action, after_bytes=20_000, skip=skip, times=2)
+    )
+    state = copy_through(
+        tmp_path, dovecot_src, src_user, dovecot_dst, unique_user,
+        destination_port=destination_proxy.port, connections=2,
+    )
+    assert state is JobState.FINISHED
+    assert destination_proxy.events[action.name] == 2
+    assert_identical(corpus, dovecot_dst, unique_user)
+
+
+def test_stalled_server_times_out_and_the_copy_reconnects(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    source_proxy: FaultProxy,
+    unique_user: str,
+) -> None:
+    """The source stops answering mid-copy (sockets open, nothing forwarded): the read
+    timeout fires, the pair reconnects and finishes."""
+    src_user, corpus = corpus_source
+    source_proxy.add(Fault(BODY_FETCH, Action.STALL, skip=2))
+    waits = Waits()
+    started = time.monotonic()
+    state = copy_through(
+        tmp_path, dovecot_src, src_user, dovecot_dst, unique_user,
+        source_port=source_proxy.port, listener=waits, connections=1,
+        timeouts=Timeouts(connect=5, read=1.5),
+    )
+    assert state is JobState.FINISHED
+    assert source_proxy.events["STALL"] == 1
+    assert len(waits.reconnects) == 1 and "stopped answering" in waits.reconnects[0]
+    assert time.monotonic() - started < 30
+    assert_identical(corpus, dovecot_dst, unique_user)
+
+
+def test_bye_mid_copy_is_a_reconnect(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    destination_proxy: FaultProxy,
+    unique_user: str,
+) -> None:
+    """The destination says ``* BYE [UNAVAILABLE]`` instead of taking an APPEND."""
+    src_user, corpus = corpus_source
+    destination_proxy.add(
+        Fault(rb"^APPEND", Action.BYE, reply=b"[UNAVAILABLE] Shutting down, try again later",
+              skip=2, times=2)
+    )
+    waits = Waits()
+    state = copy_through(
+        tmp_path, dovecot_src, src_user, dovecot_dst, unique_user,
+        destination_port=destination_proxy.port, listener=waits, connections=1,
+    )
+    assert state is JobState.FINISHED
+    assert destination_proxy.events["BYE"] == 2
+    assert len(waits.reconnects) == 2
+    assert all("Shutting down" in reason for reason in waits.reconnects), waits.reconnects
+    assert_identical(corpus, dovecot_dst, unique_user)
+
+
+def test_throttled_appends_wait_as_suggested_then_go_on(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    destination_proxy: FaultProxy,
+    unique_user: str,
+) -> None:
+    """Three APPENDs answered "Request is throttled. Suggested Backoff Time: 300
+    milliseconds": each is sent again after 0.3 s on the same connection; no message
+    fails, no reconnect, and the job keeps a warning saying it was slowed down."""
+    src_user, corpus = corpus_source
+    destination_proxy.add(Fault(rb"^APPEND", Action.REPLY, reply=THROTTLED, skip=1, times=3))
+    waits = Waits()
+    store = new_store(tmp_path)
+    src = account(dovecot_src, src_user)
+    dst = account(dovecot_dst, unique_user, "destination", port=destination_proxy.port)
+    outcome = sync(store, src, dst, listener=waits, send_report=False, connections=1)
+    assert outcome.state is JobState.FINISHED, outcome.failure
+    assert [delay for delay, _ in waits.waits] == [0.3, 0.3, 0.3]
+    assert "Suggested Backoff Time" in waits.waits[0][1]
+    assert waits.reconnects == []
+    assert destination_proxy.connections == 1
+    (warning,) = outcome.result.warnings
+    assert warning.message.startswith("the destination server asked to wait 3 times")
+    assert_identical(corpus, dovecot_dst, unique_user)
+
+
+def test_unavailable_source_is_retried_with_back_off(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    source_proxy: FaultProxy,
+    unique_user: str,
+) -> None:
+    """``NO [UNAVAILABLE]`` without a suggested delay: doubling waits from the back-off."""
+    src_user, corpus = corpus_source
+    source_proxy.add(Fault(BODY_FETCH, Action.REPLY, skip=1, times=3))
+    waits = Waits()
+    state = copy_through(
+        tmp_path, dovecot_src, src_user, dovecot_dst, unique_user,
+        source_port=source_proxy.port, listener=waits, connections=1,
+        backoff_seconds=0.05, max_backoff_seconds=1.0,
+    )
+    assert state is JobState.FINISHED
+    assert [delay for delay, _ in waits.waits] == [0.05, 0.1, 0.2]
+    assert_identical(corpus, dovecot_dst, unique_user)
+
+
+def test_endless_limit_answer_fails_that_message_only(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    destination_proxy: FaultProxy,
+    make_user: object,
+) -> None:
+    """A server that keeps answering ``[LIMIT]`` to one message: it is recorded as failed
+    after a few tries, and the others are copied."""
+    assert callable(make_user)
+    src_user, dst_user = make_user(), make_user()
+    client = dovecot_src.client(src_user)
+    bodies = [f"Subject: m{i}\r\n\r\n{'x' * (100 + i)}\r\n".encode() for i in range(5)]
+    for body in bodies:
+        client.append("INBOX", body)
+    client.logout()
+    destination_proxy.add(
+        Fault(rb"\{%d\+?\}" % len(bodies[2]), Action.REPLY,
+              reply=b"NO [LIMIT] Too many flags", times=100)
+    )
+    store = new_store(tmp_path)
+    src = account(dovecot_src, src_user)
+    dst = account(dovecot_dst, dst_user, "destination", port=destination_proxy.port)
+    outcome = sync(store, src, dst, send_report=False, connections=1, fetch_batch_count=1)
+    assert outcome.state is JobState.FINISHED_WITH_ERRORS
+    (error,) = outcome.result.errors
+    assert "LIMIT" in error.message
+    checker = dovecot_dst.client(dst_user)
+    checker.select_folder("INBOX", readonly=True)
+    got = checker.fetch(checker.search("ALL"), ["BODY.PEEK[]"])
+    checker.logout()
+    assert sorted(v[b"BODY[]"] for v in got.values()) == sorted(bodies[:2] + bodies[3:])

@@ -1,0 +1,75 @@
+"""Busy answers: which server words mean "wait", how long, and the pace afterwards."""
+
+from __future__ import annotations
+
+import pytest
+
+from imapcopy_tui.engine.pacing import MAX_PAUSE, MAX_SUGGESTED_WAIT, Pacer
+from imapcopy_tui.engine.session import busy_answer, refusal
+from imapcopy_tui.errors import ServerBusyError, ServerError
+
+
+@pytest.mark.parametrize(
+    ("words", "code", "retry_after"),
+    [
+        ("[UNAVAILABLE] Temporary failure", "UNAVAILABLE", None),
+        ("[THROTTLED] Too fast", "THROTTLED", None),
+        ("[LIMIT] Too many flags in mailbox", "LIMIT", None),
+        ("[INUSE] Mailbox in use", "INUSE", None),
+        ("Request is throttled. Suggested Backoff Time: 1234 milliseconds", "", 1.234),
+        ("Server busy, try again in 2 minutes", "", 120.0),
+        ("[THROTTLED] retry after 30 s", "THROTTLED", 30.0),
+        ("Too many requests, retry after 500 ms", "", 0.5),
+        ("[ALERT] Account exceeded command or bandwidth limits. (Failure)", "", None),
+    ],
+)
+def test_busy_words(words: str, code: str, retry_after: float | None) -> None:
+    error = busy_answer("destination account a on h:143", words)
+    assert isinstance(error, ServerBusyError)
+    assert (error.code, error.retry_after) == (code, retry_after)
+    assert str(error) == f"destination account a on h:143: the server asks to wait ({words})"
+    assert error.transient and not error.connection_closed
+
+
+@pytest.mark.parametrize(
+    "words",
+    ["[OVERQUOTA] Quota exceeded", "[TRYCREATE] No such mailbox", "Invalid arguments",
+     "[ALERT] Too many simultaneous connections. (Failure)"],
+)
+def test_refusals_are_not_busy(words: str) -> None:
+    error = refusal("source account a on h:143", words)
+    assert type(error) is ServerError
+    assert str(error) == f"source account a on h:143: the server answered: {words}"
+
+
+def test_waits_double_without_a_suggestion_and_are_capped() -> None:
+    pacer = Pacer(first_wait=1.0, max_wait=5.0)
+    busy = ServerBusyError("busy", code="UNAVAILABLE")
+    assert [pacer.busy(busy) for _ in range(5)] == [1.0, 2.0, 4.0, 5.0, 5.0]
+    assert pacer.busy_in_a_row == 5
+    pacer.succeeded()
+    assert pacer.busy_in_a_row == 0
+    assert pacer.busy(busy) == 1.0
+    assert pacer.stats.busy_answers == 6 and pacer.stats.waited_seconds == 18.0
+
+
+def test_a_suggested_wait_is_honoured_within_reason() -> None:
+    pacer = Pacer(first_wait=1.0, max_wait=5.0)
+    assert pacer.busy(ServerBusyError("busy", retry_after=0.3)) == 0.3
+    assert pacer.busy(ServerBusyError("busy", retry_after=30.0)) == 30.0
+    assert pacer.busy(ServerBusyError("busy", retry_after=86400.0)) == MAX_SUGGESTED_WAIT
+
+
+def test_the_pace_slows_after_throttling_and_recovers() -> None:
+    pacer = Pacer(first_wait=2.0, max_wait=60.0)
+    assert pacer.pause == 0.0
+    pacer.busy(ServerBusyError("busy"))
+    assert pacer.pause == 0.5
+    pacer.busy(ServerBusyError("busy"))
+    assert pacer.pause == 1.0
+    for _ in range(100):
+        pacer.busy(ServerBusyError("busy"))
+    assert pacer.pause == MAX_PAUSE
+    for _ in range(60):
+        pacer.succeeded()
+    assert pacer.pause == 0.0
