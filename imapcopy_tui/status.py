@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from imapcopy_tui.storage.store import Job, JobState
 
@@ -35,6 +36,16 @@ def counters_line(job: Job) -> str:
     )
 
 
+def waiting_line(job: Job, now: datetime | None = None) -> str | None:
+    """"Waiting until 14:03:22: <why>" while a running job pauses, else None."""
+    if job.state is not JobState.RUNNING or not job.waiting_until:
+        return None
+    until = datetime.fromisoformat(job.waiting_until)
+    if until <= (now or datetime.now(timezone.utc)):
+        return None
+    return f"Waiting until {until.astimezone():%H:%M:%S}: {job.waiting_reason}"
+
+
 def describe(job: Job) -> StatusText:
     """What the status lookup answers for ``job``."""
     route = (
@@ -45,7 +56,11 @@ def describe(job: Job) -> StatusText:
     if state is JobState.QUEUED:
         return StatusText("The sync has not started yet, please wait.", (route,))
     if state is JobState.RUNNING:
-        return StatusText("The sync of your accounts is in progress.", (route, counters_line(job)))
+        waiting = waiting_line(job)
+        return StatusText(
+            "The sync of your accounts is in progress.",
+            (route, counters_line(job)) + ((waiting,) if waiting else ()),
+        )
     if state is JobState.FINISHED:
         return StatusText("The sync of your accounts is finished.", (route, counters_line(job)))
     if state is JobState.FINISHED_WITH_ERRORS:

@@ -39,7 +39,7 @@ from imapcopy_tui.engine.ledger import (
     LedgerScope,
 )
 from imapcopy_tui.engine.options import CopyOptions
-from imapcopy_tui.engine.pacing import MAX_SUGGESTED_WAIT, Pacer
+from imapcopy_tui.engine.pacing import MAX_SUGGESTED_WAIT, BatchSizer, Pacer
 from imapcopy_tui.engine.progress import (
     CopyIssue,
     CopyListener,
@@ -156,6 +156,9 @@ class Copier(TransferMixin):
         self._source_pacer = Pacer(self.options.backoff_seconds, self.options.max_backoff_seconds)
         self._destination_pacer = Pacer(
             self.options.backoff_seconds, self.options.max_backoff_seconds
+        )
+        self._batch_size = BatchSizer(
+            self.options.fetch_batch_count, self.options.fetch_batch_bytes
         )
 
     # --- the job -------------------------------------------------------------------
@@ -338,6 +341,8 @@ class Copier(TransferMixin):
                         _close(sessions)
                         sessions = None
                     self._note_in_flight_failure()
+                    if not isinstance(exc, ServerBusyError):
+                        self._batch_size.shrink()  # smaller batches get through a poor link
                     processed = self.result.total("processed")
                     failures = 1 if processed > processed_at_last_failure else failures + 1
                     processed_at_last_failure = processed

@@ -68,3 +68,36 @@ class Pacer:
     def busy_in_a_row(self) -> int:
         with self._lock:
             return self._in_a_row
+
+
+class BatchSizer:
+    """How many messages (and bytes) go in one FETCH / MULTIAPPEND, adapted to the link.
+
+    A connection lost in the middle of a batch loses the whole batch, so on a link that
+    drops every few megabytes, batches of 8 MB never get through.  Each lost connection
+    halves the batch (down to one message); every ``_GROW_AFTER`` batches that get
+    through double it again, up to the configured size.
+    """
+
+    _GROW_AFTER = 8
+    _MIN_BYTES = 256 * 1024
+
+    def __init__(self, count: int, size: int) -> None:
+        self._max_count, self._max_bytes = count, size
+        self.count, self.bytes = count, size
+        self._lock = threading.Lock()
+        self._through = 0
+
+    def shrink(self) -> None:
+        with self._lock:
+            self.count = max(1, self.count // 2)
+            self.bytes = max(self._MIN_BYTES, self.bytes // 2)
+            self._through = 0
+
+    def got_through(self) -> None:
+        with self._lock:
+            self._through += 1
+            if self._through >= self._GROW_AFTER:
+                self._through = 0
+                self.count = min(self._max_count, self.count * 2)
+                self.bytes = min(self._max_bytes, self.bytes * 2)

@@ -20,7 +20,7 @@ from imapcopy_tui.engine.budget import ByteBudget
 from imapcopy_tui.engine.identity import fingerprint, header_section
 from imapcopy_tui.engine.ledger import Ledger, LedgerEntry, LedgerScope
 from imapcopy_tui.engine.options import CopyOptions
-from imapcopy_tui.engine.pacing import Pacer
+from imapcopy_tui.engine.pacing import BatchSizer, Pacer
 from imapcopy_tui.engine.progress import (
     CopyIssue,
     CopyListener,
@@ -77,6 +77,7 @@ class TransferMixin:
     _local: threading.local
     _source_pacer: Pacer
     _destination_pacer: Pacer
+    _batch_size: BatchSizer
 
     def _check_cancel(self) -> None:
         raise NotImplementedError
@@ -168,11 +169,9 @@ class TransferMixin:
     def _batches(self, messages: Sequence[SourceMessage]) -> Iterator[list[SourceMessage]]:
         batch: list[SourceMessage] = []
         batch_bytes = 0
+        max_count, max_bytes = self._batch_size.count, self._batch_size.bytes
         for message in messages:
-            if batch and (
-                len(batch) >= self.options.fetch_batch_count
-                or batch_bytes + message.size > self.options.fetch_batch_bytes
-            ):
+            if batch and (len(batch) >= max_count or batch_bytes + message.size > max_bytes):
                 yield batch
                 batch, batch_bytes = [], 0
             batch.append(message)
@@ -398,6 +397,7 @@ class TransferMixin:
                             scope,
                             dropped_keywords,
                         )
+                        self._batch_size.got_through()
                     finally:
                         self._budget.release(fetched.taken)
             finally:

@@ -18,6 +18,8 @@ from imapcopy_tui.engine.progress import (
 )
 from imapcopy_tui.storage.store import JobStore
 
+MIN_WAIT_SHOWN = 1.0
+
 
 class JobRecorder(CopyListener):
     """A :class:`CopyListener` that keeps the job table's counters current."""
@@ -63,3 +65,12 @@ class JobRecorder(CopyListener):
 
     def reconnecting(self, attempt: int, delay: float, reason: str) -> None:
         self.flush()
+        self._note_wait(delay, reason)
+
+    def waiting(self, delay: float, reason: str) -> None:
+        self._note_wait(delay, reason)
+
+    def _note_wait(self, delay: float, reason: str) -> None:
+        # A pause under a second is over before anyone could read it.
+        if delay >= MIN_WAIT_SHOWN:
+            self.store.note_wait(self.job_id, delay, reason)

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from pathlib import Path
 
@@ -132,6 +132,10 @@ _SCHEMA_STEPS: tuple[str, ...] = (
         PRIMARY KEY (source_account, source_folder, destination_account, destination_folder)
     ) WITHOUT ROWID;
     """,
+    """
+    ALTER TABLE jobs ADD COLUMN waiting_until TEXT;
+    ALTER TABLE jobs ADD COLUMN waiting_reason TEXT;
+    """,
 )
 
 
@@ -193,6 +197,8 @@ class Job:
     messages_present: int
     messages_failed: int
     bytes_copied: int
+    waiting_until: str | None = None  # a server asked to wait, or a reconnect is due
+    waiting_reason: str | None = None
     folders: tuple[FolderRow, ...] = field(default=())
     issues: tuple[IssueRow, ...] = field(default=())
 
@@ -367,6 +373,15 @@ class JobStore:
                 "UPDATE jobs SET state = ?, failure = ?, finished_at = ?, heartbeat_at = ? "
                 "WHERE id = ?",
                 (state, failure, _now(), _now(), job_id),
+            )
+
+    def note_wait(self, job_id: int, seconds: float, reason: str) -> None:
+        """The job pauses ``seconds`` for ``reason``: the status lookup says so meanwhile."""
+        until = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE jobs SET waiting_until = ?, waiting_reason = ? WHERE id = ?",
+                (until.isoformat(timespec="seconds"), reason, job_id),
             )
 
     def save_progress(

@@ -6,19 +6,23 @@ nothing lost and nothing doubled, whatever the proxy did on the way.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from imapcopy_tui.engine.copier import CopyOptions
 from imapcopy_tui.engine.progress import CopyListener
+from imapcopy_tui.runner import run_job
+from imapcopy_tui.status import describe, waiting_line
 from imapcopy_tui.engine.session import Timeouts
 from imapcopy_tui.storage.store import JobState
 from tests.corpus import Corpus
 from tests.dovecot import DovecotServer
 from tests.faultproxy import Action, Fault, FaultProxy
-from tests.helpers import account, assert_identical, new_store, sync
+from tests.helpers import FAST, account, assert_identical, new_store, sync
 
 pytestmark = pytest.mark.dovecot
 
@@ -262,3 +266,44 @@ def test_endless_limit_answer_fails_that_message_only(
     got = checker.fetch(checker.search("ALL"), ["BODY.PEEK[]"])
     checker.logout()
     assert sorted(v[b"BODY[]"] for v in got.values()) == sorted(bodies[:2] + bodies[3:])
+
+
+def test_status_says_the_job_is_waiting_and_why(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    destination_proxy: FaultProxy,
+    unique_user: str,
+) -> None:
+    """While the copy waits out a throttling answer, the status lookup (the CLI's and the
+    app's) shows until when and the server's words; once it goes on, the line is gone."""
+    src_user, corpus = corpus_source
+    destination_proxy.add(
+        Fault(rb"^APPEND", Action.REPLY, skip=1,
+              reply=b"NO [THROTTLED] Request is throttled. Suggested Backoff Time: 2500 ms")
+    )
+    store = new_store(tmp_path)
+    src = account(dovecot_src, src_user)
+    dst = account(dovecot_dst, unique_user, "destination", port=destination_proxy.port)
+    job = store.create_job(src, dst)
+    seen: list[str] = []
+
+    def watch() -> None:
+        while not seen and store.get(job.id).state in (JobState.QUEUED, JobState.RUNNING):
+            seen.extend(line for line in describe(store.get(job.id)).details if "Waiting" in line)
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    outcome = run_job(store, job.id, src, dst, CopyOptions(**FAST, connections=1))
+    watcher.join()
+    assert outcome.state is JobState.FINISHED, outcome.failure
+    (line,) = seen
+    assert line.startswith("Waiting until ")
+    assert line.endswith(
+        f"destination account {unique_user} on 127.0.0.1:{destination_proxy.port}: the server "
+        "asks to wait ([THROTTLED] Request is throttled. Suggested Backoff Time: 2500 ms)"
+    )
+    assert waiting_line(store.get(job.id)) is None  # finished: no longer waiting
+    assert_identical(corpus, dovecot_dst, unique_user)

@@ -16,7 +16,14 @@ from imapcopy_tui.runner import run_job
 from imapcopy_tui.storage.store import JobState
 from tests.corpus import Corpus
 from tests.dovecot import DovecotServer
-from tests.helpers import FAST, account, destination_folder, new_store, reports, sync
+from tests.helpers import (
+    FAST,
+    account,
+    destination_folder,
+    new_store,
+    reports,
+    sync,
+)
 
 pytestmark = pytest.mark.dovecot
 
@@ -144,3 +151,30 @@ def test_folder_that_cannot_be_created_is_recorded_and_the_next_starts(
     assert sum(len(v) for v in found.values()) == corpus.message_count - 1
     folder = next(f for f in store.get(job.id).folders if f.name == "Отчёты")
     assert folder.error and "test refusal" in folder.error
+
+
+def test_after_the_quota_is_raised_a_second_run_copies_the_rest(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    quota_user: str,
+) -> None:
+    """Over quota, the first run keeps what fitted; once the admin raises the quota, the
+    same sync again copies only what was missing: the destination ends identical."""
+    src_user, corpus = corpus_source
+    store = new_store(tmp_path)
+    src, dst = account(dovecot_src, src_user), account(dovecot_dst, quota_user, "destination")
+    first = sync(store, src, dst, send_report=False)
+    assert first.state is JobState.FINISHED_WITH_ERRORS
+    assert first.result.total("failed") == 1
+
+    dovecot_dst.add_quota_user(quota_user, "*:storage=100M")
+    second = sync(store, src, dst, send_report=False)
+    assert second.state is JobState.FINISHED, second.failure
+    assert (second.result.total("copied"), second.result.total("failed")) == (1, 0)
+    assert second.result.total("present") == corpus.message_count - 1
+    # APPEND can only add at the end: the late message is last in its folder, not first.
+    found = destination_folder(dovecot_dst, quota_user, corpus)
+    for path, records in corpus.messages.items():
+        assert sorted(found[path], key=repr) == sorted(records, key=repr), path

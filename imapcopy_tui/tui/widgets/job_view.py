@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, ProgressBar, Static
 
-from imapcopy_tui.status import describe, human_size
+from imapcopy_tui.status import describe, human_size, waiting_line
 from imapcopy_tui.storage.store import Job
 
 MAX_FOLDER_BARS = 3
@@ -93,7 +93,8 @@ class JobView(Vertical):
                     total=max(folder.total, 1),
                     progress=folder.copied + folder.present + folder.failed,
                 )
-        errors = [str(e) for e in job.errors][-MAX_ERRORS:]
+        errors = [f"! {e}" for e in job.errors][-MAX_ERRORS:]
+        waiting = waiting_line(job)
         self.query_one("#job-errors", Static).update(
-            "\n".join(f"! {e}" for e in errors) if errors else ""
+            "\n".join(([waiting] if waiting else []) + errors)
         )
