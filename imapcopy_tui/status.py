@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from imapcopy_tui.engine.progress import human_size
 from imapcopy_tui.storage.store import Job, JobState
+
+__all__ = ["StatusText", "counters_line", "describe", "human_size", "waiting_line"]
 
 
 @dataclass(frozen=True)
@@ -17,15 +20,6 @@ class StatusText:
 
     def __str__(self) -> str:
         return "\n".join((self.headline, *self.details))
-
-
-def human_size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 def counters_line(job: Job) -> str:

@@ -132,6 +132,23 @@ def dovecot_notls(dovecot_root: Path) -> Iterator[DovecotServer]:
     yield from _serve(DovecotServer(dovecot_root, "notls", tls=False))
 
 
+APPEND_LIMIT = 1_000_000
+
+
+@pytest.fixture(scope="session")
+def dovecot_appendlimit(dovecot_root: Path) -> Iterator[DovecotServer]:
+    """A destination announcing ``APPENDLIMIT=1000000`` (RFC 7889) and enforcing it."""
+    config = (
+        f"imap_capability = +APPENDLIMIT={APPEND_LIMIT}\n"
+        f"plugin {{\n  quota_max_mail_size = {APPEND_LIMIT}\n}}\n"
+    )
+    # quota_max_mail_size belongs to the quota plugin: one quota user switches it on.
+    server = DovecotServer(
+        dovecot_root, "limit", quota_users={"limit-quota": "*:storage=1G"}, extra_config=config
+    )
+    yield from _serve(server)
+
+
 # --- filled sources: a copy never changes its source, so tests share them -------------
 
 

@@ -223,6 +223,7 @@ class DovecotServer:
         prefix: str = "",
         quota_users: dict[str, str] | None = None,
         tls: bool = True,
+        extra_config: str = "",
     ) -> None:
         if separator not in {"/", "."}:
             raise ValueError(f"unsupported hierarchy separator {separator!r}")
@@ -234,6 +235,7 @@ class DovecotServer:
         self.prefix = prefix
         self.quota_users = dict(quota_users or {})
         self.tls = tls
+        self.extra_config = extra_config  # appended to the generated dovecot.conf
         self.password = "pw-" + secrets.token_hex(8)
         self.dir = self.root / name
         self.config_file = self.dir / "dovecot.conf"
@@ -585,7 +587,7 @@ protocol imap {{
   # Rawlogs are written only for users whose directory exists (enable_rawlog).
   rawlog_dir = %h/rawlog{quota_imap}
 }}
-{quota_plugin}"""
+{quota_plugin}{self.extra_config}"""
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT

@@ -116,6 +116,10 @@ class FakeSession:
         return out
 
     @property
+    def append_limit(self) -> int | None:
+        return None
+
+    @property
     def can_append_many(self) -> bool:
         return self.server.multiappend
 

@@ -153,6 +153,7 @@ class Copier(TransferMixin):
         self._source_status: dict[str, FolderStatus] = {}  # from planning
         self._destination_status: dict[str, FolderStatus] = {}
         self._budget = ByteBudget(self.options.memory_budget_bytes)
+        self._size_limit: int | None = None  # the largest message the destination takes
         self._source_pacer = Pacer(self.options.backoff_seconds, self.options.max_backoff_seconds)
         self._destination_pacer = Pacer(
             self.options.backoff_seconds, self.options.max_backoff_seconds
@@ -409,6 +410,9 @@ class Copier(TransferMixin):
     # --- planning ------------------------------------------------------------------
 
     def _plan(self, src: ImapSession, dst: ImapSession) -> list[tuple[Folder, FolderCounts]]:
+        limits = [n for n in (dst.append_limit, self.options.max_message_bytes) if n]
+        self._size_limit = min(limits) if limits else None
+
         def look(session: ImapSession) -> tuple[list[RawFolder], Namespace]:
             folders = session.list_folders()
             return folders, Namespace.discover(session, folders)
@@ -634,6 +638,7 @@ class Copier(TransferMixin):
         if found and not self.options.dry_run:
             self.ledger.record(scope, found)
 
+        to_copy = self._set_aside_oversized(src, to_copy, counts, self._size_limit)
         if self.options.dry_run:
             counts.copied += len(to_copy)
             counts.bytes_copied += sum(m.size for m in to_copy)

@@ -23,6 +23,9 @@ class CopyOptions:
     max_backoff_seconds: float = 60.0
     # A command answered "busy" (throttled, unavailable) this many times in a row is given
     # up: the pair reconnects with back-off; a [LIMIT] on one message fails that message.
+    # Messages larger than this are not sent (listed in the report instead); the
+    # destination's APPENDLIMIT, when lower, wins.  None: no limit of our own.
+    max_message_bytes: int | None = None
     busy_retries: int = 8
     limit_retries: int = 2
     timeouts: Timeouts = field(default_factory=Timeouts)

@@ -15,6 +15,16 @@ from enum import StrEnum
 from imapcopy_tui.engine.folders import Folder
 
 
+def human_size(n: int) -> str:
+    """1023 B, 1.0 KB, 3.3 MB: sizes as people read them."""
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
 class Severity(StrEnum):
     ERROR = "error"  # something was not copied
     WARNING = "warning"  # copied, but not entirely as on the source (e.g. a keyword)

@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from imapcopy_tui.engine.account import Account
-from imapcopy_tui.engine.progress import CopyResult
+from imapcopy_tui.engine.progress import CopyResult, human_size
 
 REPORT_SENDER = Address("imapcopy", "imapcopy", "localhost")
 
@@ -22,15 +22,6 @@ def outcome_text(result: CopyResult) -> str:
     if errors == 0:
         return "finished"
     return f"finished with {errors} error{'s' if errors != 1 else ''}"
-
-
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"  # pragma: no cover
 
 
 def _duration(seconds: float) -> str:
@@ -60,7 +51,7 @@ def report_body(source: Account, destination: Account, result: CopyResult) -> st
         f"  Messages copied:          {copied}",
         f"  Already present, skipped: {present}",
         f"  Not copied (errors):      {failed}",
-        f"  Data copied:              {_size(result.total('bytes_copied'))}",
+        f"  Data copied:              {human_size(result.total('bytes_copied'))}",
         f"  Folders:                  {len(result.folders)} "
         f"({sum(1 for f in result.folders if f.created)} created)",
         f"  Duration:                 {_duration(result.duration_seconds)}",
@@ -78,12 +69,12 @@ def report_body(source: Account, destination: Account, result: CopyResult) -> st
         state = "created" if f.created else "existing"
         lines.append(
             f"  {f.display_name:<{width}}  {state:<8}  {f.copied:>7}  {f.present:>7}  "
-            f"{f.failed:>6}  {_size(f.bytes_copied):>9}"
+            f"{f.failed:>6}  {human_size(f.bytes_copied):>9}"
         )
     lines += [
         "  " + "-" * (len(header) - 2),
         f"  {'Total':<{width}}  {'':<8}  {copied:>7}  {present:>7}  {failed:>6}  "
-        f"{_size(result.total('bytes_copied')):>9}",
+        f"{human_size(result.total('bytes_copied')):>9}",
     ]
     if result.issues:
         lines += ["", "Details of what was not copied exactly:", ""]

@@ -68,6 +68,7 @@ _BUSY_TEXT = re.compile(
     r"throttl|try again|too many (?:requests|commands)|rate limit|bandwidth limit",
     re.IGNORECASE,
 )
+_TOO_BIG = re.compile(r"\bsize\b|too (?:big|large)", re.IGNORECASE)
 # "Suggested Backoff Time: 1234 milliseconds" (Exchange), "retry after 30 seconds"...
 _SUGGESTED_DELAY = re.compile(
     r"(?:backoff time|retry after|try again in)\W{0,3}(\d+(?:\.\d+)?)\s*"
@@ -156,6 +157,8 @@ def busy_answer(where: str, words: str, *, bye: bool = False) -> ServerBusyError
     code = _BUSY_CODE.search(words)
     if code is None and _BUSY_TEXT.search(words) is None:
         return None
+    if code and code.group(1).upper() == "LIMIT" and _TOO_BIG.search(words):
+        return None  # "[LIMIT] Mail size is larger than ...": waiting will not help
     retry_after = None
     suggested = _SUGGESTED_DELAY.search(words)
     if suggested:
@@ -365,6 +368,15 @@ class ImapSession:
 
     def has(self, capability: str) -> bool:
         return capability.upper() in self.capabilities
+
+    @property
+    def append_limit(self) -> int | None:
+        """The largest message the server takes, from ``APPENDLIMIT=n`` (RFC 7889)."""
+        for capability in self.capabilities:
+            name, _, value = capability.partition("=")
+            if name == "APPENDLIMIT" and value.isdigit():
+                return int(value)
+        return None  # no limit announced (or per folder, which we do not ask)
 
     def namespaces(self) -> tuple[tuple[str, str | None] | None, tuple[str, ...]]:
         """The personal namespace ``(prefix, separator)`` (None without NAMESPACE), and the

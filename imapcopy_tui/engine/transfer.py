@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.parser import BytesHeaderParser
+from email.policy import default as email_policy
 from typing import ParamSpec, TypeVar
 
 from imapcopy_tui.engine.account import Account
@@ -27,6 +29,7 @@ from imapcopy_tui.engine.progress import (
     FolderCounts,
     MessageOutcome,
     Severity,
+    human_size,
 )
 from imapcopy_tui.engine.session import FolderState, ImapSession, OutgoingMessage
 from imapcopy_tui.errors import ServerBusyError, ServerError
@@ -57,6 +60,22 @@ class SourceMessage:
 
 T = TypeVar("T")
 P = ParamSpec("P")
+
+
+def describe_message(header: bytes | None) -> str:
+    """ ": dated …, from …, subject …" from a message's header, for a person to find it."""
+    if not header:
+        return ""
+    fields = BytesHeaderParser(policy=email_policy).parsebytes(header)
+    parts = []
+    for name, label in (("Date", "dated"), ("From", "from"), ("Subject", "subject")):
+        try:
+            value = fields.get(name)
+        except (ValueError, TypeError):  # a header too broken to decode
+            value = None
+        if value:
+            parts.append(f"{label} {' '.join(str(value).split())[:120]}")
+    return ": " + ", ".join(parts) if parts else ""
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
@@ -178,6 +197,37 @@ class TransferMixin:
             batch_bytes += message.size
         if batch:
             yield batch
+
+    def _set_aside_oversized(
+        self,
+        src: ImapSession,
+        messages: Sequence[SourceMessage],
+        counts: FolderCounts,
+        limit: int | None,
+    ) -> list[SourceMessage]:
+        """The messages the destination can take; each larger one is recorded as failed,
+        with what lets the user find it (date, sender, subject), and never sent."""
+        if limit is None:
+            return list(messages)
+        oversized = [m for m in messages if m.size > limit]
+        if not oversized:
+            return list(messages)
+        try:
+            headers = self._patiently(
+                self._source_pacer, src.fetch, [m.uid for m in oversized], ("BODY.PEEK[HEADER]",)
+            )
+        except ServerError:
+            headers = {}  # the reason is still worth giving without them
+        for message in oversized:
+            found = headers.get(message.uid)
+            self._fail_message(
+                counts,
+                message,
+                f"too large for the destination ({human_size(message.size)}; it takes at "
+                f"most {human_size(limit)}), not sent"
+                + describe_message(found.header if found else None),
+            )
+        return [m for m in messages if m.size <= limit]
 
     def _fail_message(self, counts: FolderCounts, message: SourceMessage, reason: str) -> None:
         counts.failed += 1

@@ -178,3 +178,32 @@ def test_after_the_quota_is_raised_a_second_run_copies_the_rest(
     found = destination_folder(dovecot_dst, quota_user, corpus)
     for path, records in corpus.messages.items():
         assert sorted(found[path], key=repr) == sorted(records, key=repr), path
+
+
+def test_messages_over_the_append_limit_are_listed_and_not_sent(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_appendlimit: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    unique_user: str,
+) -> None:
+    """The destination announces APPENDLIMIT=1000000: the 3.1 MB message is set aside
+    before sending (our words, with its date, sender and subject, not the server's refusal),
+    the report lists it, and everything else is copied."""
+    src_user, corpus = corpus_source
+    (large,) = corpus.landmark("large")
+    store = new_store(tmp_path)
+    outcome = sync(store, account(dovecot_src, src_user),
+                   account(dovecot_appendlimit, unique_user, "destination"))
+    assert outcome.state is JobState.FINISHED_WITH_ERRORS
+    (error,) = outcome.result.errors
+    assert error.message == (
+        "too large for the destination (3.1 MB; it takes at most 976.6 KB), not sent: "
+        f"dated {large.header('Date')}, from {large.header('From')}, "
+        f"subject {large.header('Subject')}"
+    )
+    found = destination_folder(dovecot_appendlimit, unique_user, corpus)
+    for path, records in corpus.messages.items():
+        assert found[path] == [r for r in records if r.raw != large.raw], path
+    (report,) = reports(dovecot_appendlimit, unique_user)
+    assert "too large for the destination" in report.raw.decode()

@@ -34,7 +34,8 @@ def test_busy_words(words: str, code: str, retry_after: float | None) -> None:
 @pytest.mark.parametrize(
     "words",
     ["[OVERQUOTA] Quota exceeded", "[TRYCREATE] No such mailbox", "Invalid arguments",
-     "[ALERT] Too many simultaneous connections. (Failure)"],
+     "[ALERT] Too many simultaneous connections. (Failure)",
+     "[LIMIT] Mail size is larger than the maximum size allowed by server configuration"],
 )
 def test_refusals_are_not_busy(words: str) -> None:
     error = refusal("source account a on h:143", words)
