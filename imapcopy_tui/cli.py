@@ -357,6 +357,8 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
         print("Dry run: nothing was changed. The copy would do this:")
         for f in result.folders:
             action = "create" if f.created else "existing"
+            if f.note:
+                action += f"; {f.note}"
             print(
                 f"  {f.display_name} -> {f.destination_name} ({action}): "
                 f"{f.copied} to copy, {f.present} already there"

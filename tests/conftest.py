@@ -149,6 +149,36 @@ def dovecot_appendlimit(dovecot_root: Path) -> Iterator[DovecotServer]:
     yield from _serve(server)
 
 
+EXCHANGE_FOLDERS = {
+    "Sent Items": "\\Sent",
+    "Deleted Items": "\\Trash",
+    "Junk Email": "\\Junk",
+    "Drafts": "\\Drafts",
+    "Archive": "\\Archive",
+}
+GMAIL_FOLDERS = {
+    "[Gmail]/All Mail": "\\All",
+    "[Gmail]/Important": "\\Important",
+    "[Gmail]/Starred": "\\Flagged",
+    "[Gmail]/Sent Mail": "\\Sent",
+    "[Gmail]/Drafts": "\\Drafts",
+    "[Gmail]/Trash": "\\Trash",
+    "[Gmail]/Spam": "\\Junk",
+}
+
+
+@pytest.fixture(scope="session")
+def dovecot_exchange(dovecot_root: Path) -> Iterator[DovecotServer]:
+    """Folders named and marked as on Exchange / Microsoft 365 ("Sent Items"...)."""
+    yield from _serve(DovecotServer(dovecot_root, "exch", special_folders=EXCHANGE_FOLDERS))
+
+
+@pytest.fixture(scope="session")
+def dovecot_gmail(dovecot_root: Path) -> Iterator[DovecotServer]:
+    """Gmail's layout: ``[Gmail]/...`` with ``\\All``, ``\\Important``, ``\\Flagged``..."""
+    yield from _serve(DovecotServer(dovecot_root, "gmail", special_folders=GMAIL_FOLDERS))
+
+
 # --- filled sources: a copy never changes its source, so tests share them -------------
 
 

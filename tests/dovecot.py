@@ -224,6 +224,7 @@ class DovecotServer:
         quota_users: dict[str, str] | None = None,
         tls: bool = True,
         extra_config: str = "",
+        special_folders: dict[str, str] | None = None,
     ) -> None:
         if separator not in {"/", "."}:
             raise ValueError(f"unsupported hierarchy separator {separator!r}")
@@ -236,6 +237,9 @@ class DovecotServer:
         self.quota_users = dict(quota_users or {})
         self.tls = tls
         self.extra_config = extra_config  # appended to the generated dovecot.conf
+        # Folders every user has from the first login, with their SPECIAL-USE attribute
+        # ("Sent Items": "\\Sent"), as providers set them up.
+        self.special_folders = dict(special_folders or {})
         self.password = "pw-" + secrets.token_hex(8)
         self.dir = self.root / name
         self.config_file = self.dir / "dovecot.conf"
@@ -480,6 +484,12 @@ class DovecotServer:
         tmp.chmod(0o644)
         tmp.replace(path)
 
+    def _mailbox_blocks(self) -> str:
+        return "".join(
+            f'\n  mailbox "{name}" {{\n    auto = subscribe\n    special_use = {use}\n  }}'
+            for name, use in self.special_folders.items()
+        )
+
     def _render_config(self) -> str:
         as_root = os.geteuid() == 0
         if as_root:
@@ -553,7 +563,7 @@ mail_fsync = never
 namespace inbox {{
   inbox = yes
   separator = {self.separator}
-  prefix = {self.prefix}
+  prefix = {self.prefix}{self._mailbox_blocks()}
 }}
 
 # Any user name, one password.  A wrong one is answered after Dovecot's fixed 0.5 s

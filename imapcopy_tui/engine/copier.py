@@ -30,7 +30,7 @@ from datetime import datetime
 
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.budget import ByteBudget
-from imapcopy_tui.engine.folders import INBOX, Folder, Namespace, plan_folders
+from imapcopy_tui.engine.folders import INBOX, Folder, Namespace, is_selectable, plan_folders
 from imapcopy_tui.engine.ledger import (
     FolderPair,
     FolderSnapshot,
@@ -55,6 +55,13 @@ from imapcopy_tui.engine.session import (
     ImapSession,
     RawFolder,
     open_session,
+)
+from imapcopy_tui.engine.special import (
+    GMAIL_PARENTS,
+    FolderMapping,
+    GmailViews,
+    MappingRules,
+    gmail_views,
 )
 from imapcopy_tui.engine.transfer import SourceMessage, TransferMixin
 from imapcopy_tui.errors import (
@@ -116,6 +123,16 @@ class _Serialised(CopyListener):
 def _close(sessions: tuple[ImapSession, ImapSession]) -> None:
     for session in sessions:
         session.close()
+
+
+GMAIL_ROOTS = {(parent,) for parent in GMAIL_PARENTS}
+
+
+def _is_all_mail(folder: RawFolder, ns: Namespace) -> bool:
+    return "\\all" in {f.lower() for f in folder.flags} or ns.parts(folder.name)[-1].casefold() in {
+        "all mail",
+        "alle nachrichten",
+    }
 
 
 def _folder_names(folders: Sequence[RawFolder]) -> set[str]:
@@ -423,8 +440,13 @@ class Copier(TransferMixin):
             source_raw, source_ns = look(src)
             destination_raw, destination_ns = destination_side.result()
         existing = _folder_names(destination_raw)
+        rules = self.options.folder_rules
+        mapping = FolderMapping.build(rules, source_raw, source_ns, destination_raw, destination_ns)
+        source_raw = self._without_gmail_views(source_raw, source_ns, rules)
         folders = [
-            f for f in plan_folders(source_raw, source_ns, destination_ns) if self.options.wants(f)
+            f
+            for f in plan_folders(source_raw, source_ns, destination_ns, mapping)
+            if self.options.wants(f)
         ]
         for folder in folders:
             if folder.renamed_because:
@@ -440,7 +462,9 @@ class Copier(TransferMixin):
         self._source_status = src.statuses([f.source_name for f in folders if f.selectable])
         for folder in folders:
             counts = FolderCounts(
-                display_name=folder.display_name, destination_name=folder.destination_name
+                display_name=folder.display_name,
+                destination_name=folder.destination_name,
+                note=folder.mapped_because or folder.renamed_because,
             )
             if folder.source_name in self._source_status:
                 counts.total = self._source_status[folder.source_name].messages
@@ -462,6 +486,36 @@ class Copier(TransferMixin):
         return plan
 
     # --- one folder ----------------------------------------------------------------
+
+    def _without_gmail_views(
+        self, folders: list[RawFolder], ns: Namespace, rules: MappingRules
+    ) -> list[RawFolder]:
+        """Gmail shows each message in every label's folder and again in its views: copy
+        one or the other (the labels, unless the user chose All Mail), and say which."""
+        views = gmail_views(folders, ns)
+        if not views:
+            return folders
+        # "[Gmail]" itself only holds Gmail's own folders, which go elsewhere.
+        folders = [f for f in folders if ns.parts(f.name) not in GMAIL_ROOTS]
+        all_mail = {f.name for f in folders if f.name in views and _is_all_mail(f, ns)}
+        if rules.gmail_all_mail is GmailViews.INSTEAD and all_mail:
+            kept = [
+                f
+                for f in folders
+                if f.name in all_mail
+                or {"\\trash", "\\junk"} & {x.lower() for x in f.flags}
+                or not is_selectable(f)
+            ]
+            why = "All Mail is copied instead of the label folders (your choice)"
+        else:
+            kept = [f for f in folders if f.name not in views]
+            why = "a Gmail view of mail that the label folders hold already"
+        for folder in folders:
+            if folder not in kept:
+                self._issue(
+                    CopyIssue(f"not copied: {why}", folder=folder.name, severity=Severity.WARNING)
+                )
+        return kept
 
     def _fail_folder(self, counts: FolderCounts, message: str) -> None:
         counts.error = message

@@ -8,6 +8,7 @@ A folder name is split into *parts* relative to the account's personal namespace
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from imapcopy_tui.engine.session import ImapSession, RawFolder
@@ -79,7 +80,8 @@ class Folder:
     destination_name: str
     selectable: bool
     special_use: frozenset[str]
-    renamed_because: str = ""  # why the destination name is not the plain mapping
+    renamed_because: str = ""  # a clash forced a numbered name: why
+    mapped_because: str = ""  # sent elsewhere on purpose (special folder, user's rule): why
 
     @property
     def display_name(self) -> str:
@@ -95,10 +97,19 @@ def is_selectable(folder: RawFolder) -> bool:
     return "\\noselect" not in flags and "\\nonexistent" not in flags
 
 
+Rename = Callable[[tuple[str, ...]], tuple[tuple[str, ...], str]]
+
+
 def plan_folders(
-    source: list[RawFolder], source_ns: Namespace, destination_ns: Namespace
+    source: list[RawFolder],
+    source_ns: Namespace,
+    destination_ns: Namespace,
+    rename: Rename | None = None,
 ) -> list[Folder]:
     """Map every source folder to its destination name, INBOX first, parents before children.
+
+    ``rename`` may send a folder elsewhere (special folders, the user's rules): it gets
+    the source parts and returns the destination parts and why (empty: not renamed).
 
     Two source folders must never land in one destination folder (``a.b`` and ``a_b`` do,
     once a ``.`` is replaced; so do ``INBOX/Sub`` and ``Sub`` on an ``INBOX.`` server): the
@@ -115,7 +126,8 @@ def plan_folders(
     candidates.sort(key=lambda c: (c[1] != (INBOX,), c[1], c[0].name))
     taken: set[str] = set()
     planned: list[Folder] = []
-    for raw, parts in candidates:
+    for raw, source_parts in candidates:
+        parts, mapped_because = rename(source_parts) if rename else (source_parts, "")
         name = destination_ns.name(parts)
         why = ""
         if name.upper() in taken:
@@ -129,11 +141,12 @@ def plan_folders(
         planned.append(
             Folder(
                 source_name=raw.name,
-                parts=parts,
+                parts=source_parts,
                 destination_name=name,
                 selectable=is_selectable(raw),
                 special_use=frozenset(f for f in raw.flags if f in _SPECIAL_USE),
                 renamed_because=why,
+                mapped_because=mapped_because,
             )
         )
     return planned

@@ -7,6 +7,7 @@ from fnmatch import fnmatchcase
 
 from imapcopy_tui.engine.folders import Folder
 from imapcopy_tui.engine.session import Timeouts
+from imapcopy_tui.engine.special import MappingRules
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class CopyOptions:
     send_report: bool = True
     include: tuple[str, ...] = ()  # glob patterns on folder names ("Archive/*")
     exclude: tuple[str, ...] = ()
+    folder_rules: MappingRules = field(default_factory=MappingRules)
     connections: int = 4  # connection pairs copying folders in parallel
     max_reconnects: int = 5
     backoff_seconds: float = 2.0  # first wait after a lost connection; doubles each time

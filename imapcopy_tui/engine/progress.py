@@ -66,6 +66,7 @@ class FolderCounts:
     created: bool = False
     done: bool = False
     error: str | None = None
+    note: str = ""  # why the destination name is not the source's (shown in the plan)
 
     @property
     def processed(self) -> int:

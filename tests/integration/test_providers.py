@@ -1,0 +1,241 @@
+"""Providers' folder layouts: special folders by use, Gmail's labels and views.
+
+Dovecot is set up to look like each family (see ``dovecot_exchange`` and ``dovecot_gmail``
+in conftest): SPECIAL-USE folders named as on Exchange, Gmail's ``[Gmail]/...`` with its
+views, and a French mailbox on a server without SPECIAL-USE.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from imapclient import IMAPClient
+
+from imapcopy_tui.engine.special import GmailViews, MappingRules
+from imapcopy_tui.storage.store import JobState
+from tests.corpus import read_folder
+from tests.dovecot import DovecotServer
+from tests.helpers import account, is_report, new_store, sync
+
+pytestmark = pytest.mark.dovecot
+
+
+def message(subject: str, size: int = 200) -> bytes:
+    return (
+        f"From: Alice <alice@example.org>\r\nSubject: {subject}\r\n"
+        f"Message-ID: <{subject.replace(' ', '-')}@example.org>\r\n\r\n{'x' * size}\r\n"
+    ).encode()
+
+
+def fill(client: IMAPClient, folders: dict[str, list[bytes]]) -> None:
+    existing = {n for *_, n in client.list_folders()}
+    for name, messages in folders.items():
+        if name not in existing and name != "INBOX":
+            client.create_folder(name)
+        for raw in messages:
+            client.append(name, raw, ("\\Seen",))
+
+
+def contents(server: DovecotServer, user: str) -> dict[str, list[bytes]]:
+    """Every folder's message bytes, reports left out; empty folders included."""
+    client = server.client(user)
+    try:
+        selectable = {
+            name for flags, _, name in client.list_folders()
+            if not {b"\\noselect", b"\\nonexistent"} & {f.lower() for f in flags}
+        }
+        return {
+            name: [r.raw for r in read_folder(client, name) if not is_report(r)]
+            for name in sorted(selectable)
+        }
+    finally:
+        client.logout()
+
+
+def test_french_names_without_special_use_land_in_exchange_folders(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_exchange: DovecotServer,
+    make_user: object,
+) -> None:
+    """Envoyés, Corbeille, Brouillons, Indésirables (found by name: the source announces no
+    SPECIAL-USE) go into Sent Items, Deleted Items, Drafts, Junk Email (found by attribute);
+    a subfolder follows its parent; other folders keep their names."""
+    assert callable(make_user)
+    src_user, dst_user = make_user(), make_user()
+    client = dovecot_src.client(src_user)
+    fill(client, {
+        "INBOX": [message("hello")],
+        "Envoyés": [message("sent 1"), message("sent 2")],
+        "Envoyés/2019": [message("sent 2019")],
+        "Corbeille": [message("deleted")],
+        "Brouillons": [message("draft")],
+        "Indésirables": [message("spam")],
+        "Factures": [message("invoice")],
+    })
+    client.logout()
+    store = new_store(tmp_path)
+    outcome = sync(store, account(dovecot_src, src_user),
+                   account(dovecot_exchange, dst_user, "destination"), send_report=False)
+    assert outcome.state is JobState.FINISHED, (outcome.failure, outcome.result.errors)
+    assert contents(dovecot_exchange, dst_user) == {
+        "INBOX": [message("hello")],
+        "Sent Items": [message("sent 1"), message("sent 2")],
+        "Sent Items/2019": [message("sent 2019")],
+        "Deleted Items": [message("deleted")],
+        "Drafts": [message("draft")],
+        "Junk Email": [message("spam")],
+        "Archive": [],
+        "Factures": [message("invoice")],
+    }
+    notes = {f.display_name: (f.destination_name, f.note) for f in outcome.result.folders}
+    assert notes["Envoyés"] == ("Sent Items", "the destination's Sent folder")
+    assert notes["Envoyés/2019"] == ("Sent Items/2019", "the destination's Sent folder")
+    assert notes["Factures"] == ("Factures", "")
+
+
+def gmail_source(server: DovecotServer, user: str) -> dict[str, list[bytes]]:
+    """A Gmail mailbox: one message under two labels and starred; All Mail holds all."""
+    shared = message("project kickoff")
+    layout = {
+        "INBOX": [message("welcome"), shared],
+        "Work": [shared, message("report")],
+        "Family": [message("photos")],
+        "[Gmail]/Sent Mail": [message("my answer")],
+        "[Gmail]/Drafts": [message("unfinished")],
+        "[Gmail]/Trash": [message("binned")],
+        "[Gmail]/Spam": [message("spam")],
+        "[Gmail]/Starred": [shared],
+        "[Gmail]/Important": [shared, message("welcome")],
+        "[Gmail]/All Mail": [
+            message("welcome"), shared, message("report"), message("photos"),
+            message("my answer"), message("unfinished"), message("archived, no label"),
+        ],
+    }
+    client = server.client(user)
+    fill(client, layout)
+    client.logout()
+    return layout
+
+
+def test_gmail_labels_are_copied_once_and_its_views_skipped(
+    tmp_path: Path,
+    dovecot_gmail: DovecotServer,
+    dovecot_exchange: DovecotServer,
+    make_user: object,
+) -> None:
+    """Gmail -> Exchange: each label folder once, INBOX once, Sent Mail into Sent Items,
+    Trash and Spam into their Exchange names; All Mail, Important and Starred are not
+    copied (they would copy the same messages again), and the plan says so."""
+    assert callable(make_user)
+    src_user, dst_user = make_user(), make_user()
+    layout = gmail_source(dovecot_gmail, src_user)
+    store = new_store(tmp_path)
+    outcome = sync(store, account(dovecot_gmail, src_user),
+                   account(dovecot_exchange, dst_user, "destination"), send_report=False)
+    assert outcome.state is JobState.FINISHED, (outcome.failure, outcome.result.errors)
+    assert contents(dovecot_exchange, dst_user) == {
+        "INBOX": layout["INBOX"],
+        "Work": layout["Work"],
+        "Family": layout["Family"],
+        "Sent Items": layout["[Gmail]/Sent Mail"],
+        "Drafts": layout["[Gmail]/Drafts"],
+        "Deleted Items": layout["[Gmail]/Trash"],
+        "Junk Email": layout["[Gmail]/Spam"],
+        "Archive": [],
+    }
+    skipped = sorted((w.folder, w.message) for w in outcome.result.warnings)
+    why = "not copied: a Gmail view of mail that the label folders hold already"
+    assert skipped == [
+        ("[Gmail]/All Mail", why), ("[Gmail]/Important", why), ("[Gmail]/Starred", why),
+    ]
+
+
+def test_gmail_into_a_plain_server_drops_the_gmail_level(
+    tmp_path: Path,
+    dovecot_gmail: DovecotServer,
+    dovecot_dst: DovecotServer,
+    make_user: object,
+) -> None:
+    """Without special folders on the destination, ``[Gmail]/Sent Mail`` becomes
+    ``Sent Mail``: "[Gmail]" means nothing elsewhere."""
+    assert callable(make_user)
+    src_user, dst_user = make_user(), make_user()
+    layout = gmail_source(dovecot_gmail, src_user)
+    store = new_store(tmp_path)
+    outcome = sync(store, account(dovecot_gmail, src_user),
+                   account(dovecot_dst, dst_user, "destination"), send_report=False)
+    assert outcome.state is JobState.FINISHED, (outcome.failure, outcome.result.errors)
+    assert contents(dovecot_dst, dst_user) == {
+        "INBOX": layout["INBOX"],
+        "Work": layout["Work"],
+        "Family": layout["Family"],
+        "Sent Mail": layout["[Gmail]/Sent Mail"],
+        "Drafts": layout["[Gmail]/Drafts"],
+        "Trash": layout["[Gmail]/Trash"],
+        "Spam": layout["[Gmail]/Spam"],
+    }
+
+
+def test_gmail_all_mail_instead_of_labels(
+    tmp_path: Path,
+    dovecot_gmail: DovecotServer,
+    dovecot_dst: DovecotServer,
+    make_user: object,
+) -> None:
+    """The user's choice: All Mail (every message once, labelled or not), plus Trash and
+    Spam, which All Mail does not hold; no label folder."""
+    assert callable(make_user)
+    src_user, dst_user = make_user(), make_user()
+    layout = gmail_source(dovecot_gmail, src_user)
+    store = new_store(tmp_path)
+    outcome = sync(store, account(dovecot_gmail, src_user),
+                   account(dovecot_dst, dst_user, "destination"), send_report=False,
+                   folder_rules=MappingRules(gmail_all_mail=GmailViews.INSTEAD))
+    assert outcome.state is JobState.FINISHED, (outcome.failure, outcome.result.errors)
+    assert contents(dovecot_dst, dst_user) == {
+        "INBOX": [],
+        "All Mail": layout["[Gmail]/All Mail"],
+        "Trash": layout["[Gmail]/Trash"],
+        "Spam": layout["[Gmail]/Spam"],
+    }
+
+
+def test_rename_rules_win_and_mapping_can_be_turned_off(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_exchange: DovecotServer,
+    make_user: object,
+) -> None:
+    """With mapping off, Envoyés keeps its name; a rule sends Corbeille (and its children)
+    to "Old/Bin"."""
+    assert callable(make_user)
+    src_user, dst_user = make_user(), make_user()
+    client = dovecot_src.client(src_user)
+    fill(client, {
+        "Envoyés": [message("sent")],
+        "Corbeille": [message("deleted")],
+        "Corbeille/Vieux": [message("older")],
+    })
+    client.logout()
+    rules = MappingRules(special=False, renames=(MappingRules.parse_rename("Corbeille=Old/Bin"),))
+    store = new_store(tmp_path)
+    outcome = sync(store, account(dovecot_src, src_user),
+                   account(dovecot_exchange, dst_user, "destination"), send_report=False,
+                   folder_rules=rules)
+    assert outcome.state is JobState.FINISHED, (outcome.failure, outcome.result.errors)
+    found = contents(dovecot_exchange, dst_user)
+    assert found["Envoyés"] == [message("sent")]
+    assert found["Old/Bin"] == [message("deleted")]
+    assert found["Old/Bin/Vieux"] == [message("older")]
+    assert found["Sent Items"] == [] and found["Deleted Items"] == []
+    assert "Corbeille" not in found
+
+
+def test_rename_rule_syntax() -> None:
+    assert MappingRules.parse_rename(" Old Sent = Sent/2019 ") == ("Old Sent", "Sent/2019")
+    with pytest.raises(ValueError, match="source folder=destination folder"):
+        MappingRules.parse_rename("Old Sent")
+
+
