@@ -451,13 +451,13 @@ def cmd_jobs(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
-def _launch_app() -> ExitCode:
+def _launch_app(db_path: Path | None) -> ExitCode:
     try:
         from imapcopy_tui.tui.app import run_app  # imported only to launch the app
     except ImportError:
         build_parser().print_help()
         return ExitCode.OK
-    return ExitCode(run_app())
+    return ExitCode(run_app(db_path))
 
 
 COMMANDS = {"sync": cmd_sync, "test": cmd_test, "status": cmd_status, "jobs": cmd_jobs}
@@ -480,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command is None:
-            return _launch_app()
+            return _launch_app(args.db)
         return COMMANDS[args.command](args)
     except JobExistsError as error:
         print(f"imapcopy: an error occurred while starting the sync: {error}", file=sys.stderr)
