@@ -24,6 +24,7 @@ from imapclient.exceptions import LoginError
 from imapclient.imap_utf7 import decode as decode_utf7
 from imapclient.imapclient import SocketTimeout, datetime_to_INTERNALDATE
 
+from imapcopy_tui.engine import trace
 from imapcopy_tui.engine.account import Account, Security
 from imapcopy_tui.engine.wire import FetchedMessage, parse_fetch
 from imapcopy_tui.errors import (
@@ -661,6 +662,7 @@ def open_session(
         # command, LOGIN and its password included, even when nothing is logged.
         # Level 0 skips that work (several times the copy's own CPU on large mail).
         client._imap.debug = 0
+        trace.attach(client._imap, account)  # only with --debugimap: secrets masked there
         if account.security is Security.STARTTLS:
             if not client.has_capability("STARTTLS"):
                 raise StartTlsUnavailableError(
