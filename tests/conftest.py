@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -130,6 +131,14 @@ def dovecot_dot(dovecot_root: Path) -> Iterator[DovecotServer]:
 def dovecot_notls(dovecot_root: Path) -> Iterator[DovecotServer]:
     """A plaintext-only server: no STARTTLS offered, no IMAPS port (``tls_port == 0``)."""
     yield from _serve(DovecotServer(dovecot_root, "notls", tls=False))
+
+
+@pytest.fixture(scope="session")
+def dovecot_utf8(dovecot_root: Path) -> Iterator[DovecotServer]:
+    """A plaintext-only server whose password is not ASCII: LOGIN cannot carry it, so the
+    client must use AUTHENTICATE PLAIN."""
+    yield from _serve(DovecotServer(dovecot_root, "utf8", tls=False,
+                                    password="pé-€-" + secrets.token_hex(6)))
 
 
 # --- filled sources: a copy never changes its source, so tests share them -------------

@@ -223,6 +223,7 @@ class DovecotServer:
         prefix: str = "",
         quota_users: dict[str, str] | None = None,
         tls: bool = True,
+        password: str | None = None,
     ) -> None:
         if separator not in {"/", "."}:
             raise ValueError(f"unsupported hierarchy separator {separator!r}")
@@ -234,7 +235,8 @@ class DovecotServer:
         self.prefix = prefix
         self.quota_users = dict(quota_users or {})
         self.tls = tls
-        self.password = "pw-" + secrets.token_hex(8)
+        # One password for every user (a static passdb); a test may choose it, e.g. non-ASCII.
+        self.password = password or "pw-" + secrets.token_hex(8)
         self.dir = self.root / name
         self.config_file = self.dir / "dovecot.conf"
         self.log_file = self.dir / "log" / "dovecot.log"
@@ -370,7 +372,10 @@ class DovecotServer:
                 self.host, port=self.plain_port, ssl=False, timeout=CLIENT_TIMEOUT
             )
         try:
-            conn.login(user, self.password)
+            if self.password.isascii():
+                conn.login(user, self.password)
+            else:  # LOGIN carries ASCII only
+                conn.plain_login(user, self.password)
         except BaseException:
             conn.shutdown()
             raise
