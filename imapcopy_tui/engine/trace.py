@@ -176,14 +176,21 @@ class TraceFile:
     def write(self, text: str) -> None:
         data = text.encode("utf-8", "backslashreplace")
         with self._lock:
-            os.write(self._fd, data)
+            if self._fd < 0:
+                return  # a connection closing after the trace was stopped
+            try:
+                os.write(self._fd, data)
+            except OSError:
+                pass  # a full disk must not stop the copy: the trace is only an aid
 
     def connection(self, role: str) -> ConnectionTrace:
         return ConnectionTrace(self.write, f"{role}#{next(self._numbers)}")
 
     def close(self) -> None:
         with self._lock:
-            os.close(self._fd)
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
 
 
 _active: TraceFile | None = None

@@ -129,3 +129,13 @@ def test_trace_file_is_private(tmp_path: Path, umask: int) -> None:
     assert stat.S_IMODE((tmp_path / "new.trace").stat().st_mode) == 0o600
     assert stat.S_IMODE(existing.stat().st_mode) == 0o600
     assert existing.read_text() == "before\n"
+
+
+def test_a_stopped_trace_never_breaks_a_connection(tmp_path: Path) -> None:
+    """A connection still closing after the trace was stopped writes nothing, raises
+    nothing (the trace is an aid; it must not end a copy)."""
+    sink = TraceFile(tmp_path / "t")
+    trace = sink.connection("source")
+    sink.close()
+    trace.sent(b"a9 LOGOUT\r\n")
+    assert (tmp_path / "t").read_text() == ""
