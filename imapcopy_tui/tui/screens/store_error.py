@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
@@ -12,7 +14,7 @@ from textual.widgets import Footer, Header, Static
 class StoreErrorScreen(Screen[None]):
     """The error, naming the file and what to do; the file is left as it is."""
 
-    BINDINGS = [Binding("escape", "app.quit", "Quit")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.quit", "Quit")]
 
     def __init__(self, message: str) -> None:
         super().__init__(name="store-error")
