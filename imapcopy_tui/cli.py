@@ -14,12 +14,14 @@ import ipaddress
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from enum import IntEnum
 from pathlib import Path
 
 from imapcopy_tui import __version__
+from imapcopy_tui.engine import trace
 from imapcopy_tui.engine.account import Account, Security
 from imapcopy_tui.engine.copier import CopyOptions
 from imapcopy_tui.engine.session import ConnectStep, Timeouts, test_connection
@@ -112,6 +114,16 @@ def _add_account_options(parser: argparse.ArgumentParser, n: str) -> None:
     group.add_argument(f"--password{n}", help=argparse.SUPPRESS)
 
 
+def _add_trace_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--debugimap",
+        type=Path,
+        metavar="FILE",
+        help="write the IMAP conversation of both accounts to FILE (0600; logins hidden, "
+        "messages shortened)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     # No abbreviations: argparse would echo a mistyped "--passw=secret" in its error.
     parser = _Parser(
@@ -176,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="reconnections after a lost connection before giving up (default %(default)s)",
     )
+    _add_trace_option(sync)
     sync.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     check = sub.add_parser(
@@ -185,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for n in SIDES:
         _add_account_options(check, n)
+    _add_trace_option(check)
 
     status = sub.add_parser(
         "status", allow_abbrev=False, help="state of the latest sync of a source address"
@@ -453,13 +467,30 @@ def cmd_jobs(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
-def _launch_app() -> ExitCode:
+def _launch_app(db_path: Path | None) -> ExitCode:
     try:
         from imapcopy_tui.tui.app import run_app  # imported only to launch the app
     except ImportError:
         build_parser().print_help()
         return ExitCode.OK
-    return ExitCode(run_app())
+    return ExitCode(run_app(db_path))
+
+
+@contextmanager
+def _imap_trace(args: argparse.Namespace) -> Iterator[None]:
+    """The --debugimap trace, on while the command runs."""
+    path = getattr(args, "debugimap", None)
+    if path is None:
+        yield
+        return
+    try:
+        trace.start(path)
+    except OSError as exc:
+        raise UsageError(f"cannot write the IMAP trace file {path}: {exc.strerror or exc}") from exc
+    try:
+        yield
+    finally:
+        trace.stop()
 
 
 COMMANDS = {"sync": cmd_sync, "test": cmd_test, "status": cmd_status, "jobs": cmd_jobs}
@@ -482,8 +513,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command is None:
-            return _launch_app()
-        return COMMANDS[args.command](args)
+            return _launch_app(args.db)
+        with _imap_trace(args):
+            return COMMANDS[args.command](args)
     except JobExistsError as error:
         print(f"imapcopy: an error occurred while starting the sync: {error}", file=sys.stderr)
         return ExitCode.REFUSED

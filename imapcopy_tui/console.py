@@ -31,9 +31,10 @@ class ProgressLine(CopyListener):
     cron) one line is printed per folder, so logs stay readable.
     """
 
-    def __init__(self, stream: TextIO = sys.stderr, interval: float = 0.25) -> None:
-        self.stream = stream
-        self.live = stream.isatty()
+    def __init__(self, stream: TextIO | None = None, interval: float = 0.25) -> None:
+        # sys.stderr as it is now, not as it was at import (tests and wrappers replace it).
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty()
         self.interval = interval
         self.folders: Sequence[FolderCounts] = ()
         self.started = time.monotonic()

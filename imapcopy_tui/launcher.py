@@ -54,6 +54,7 @@ def launch_detached(
     log_path = runner_log_path(store, job_id)
     ensure_private_dir(log_path.parent)
     log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(log_fd, 0o600)  # a resumed job appends to its log: keep it private too
     env = {k: v for k, v in os.environ.items() if k not in _SECRET_ENV}
     try:
         process = subprocess.Popen(

@@ -50,6 +50,22 @@ def user_settings_path() -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by the owner only; return it."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Create ``path`` and its missing parents 0700 (whatever the umask); return it.
+
+    A directory that exists already is left as it is: it may be shared (``--db
+    /tmp/jobs.sqlite3``), and the files in it are 0600 anyway.
+    """
+    missing = []
+    for directory in (path, *path.parents):
+        if directory.is_dir():
+            break
+        missing.append(directory)
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=0o700)
+        except FileExistsError:
+            if not directory.is_dir():
+                raise
+            continue  # made by another process meanwhile
+        os.chmod(directory, 0o700)
     return path

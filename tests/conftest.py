@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -177,6 +178,14 @@ def dovecot_exchange(dovecot_root: Path) -> Iterator[DovecotServer]:
 def dovecot_gmail(dovecot_root: Path) -> Iterator[DovecotServer]:
     """Gmail's layout: ``[Gmail]/...`` with ``\\All``, ``\\Important``, ``\\Flagged``..."""
     yield from _serve(DovecotServer(dovecot_root, "gmail", special_folders=GMAIL_FOLDERS))
+
+
+@pytest.fixture(scope="session")
+def dovecot_utf8(dovecot_root: Path) -> Iterator[DovecotServer]:
+    """A plaintext-only server whose password is not ASCII: LOGIN cannot carry it, so the
+    client must use AUTHENTICATE PLAIN."""
+    yield from _serve(DovecotServer(dovecot_root, "utf8", tls=False,
+                                    password="pé-€-" + secrets.token_hex(6)))
 
 
 # --- filled sources: a copy never changes its source, so tests share them -------------

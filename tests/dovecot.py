@@ -225,6 +225,7 @@ class DovecotServer:
         tls: bool = True,
         extra_config: str = "",
         special_folders: dict[str, str] | None = None,
+        password: str | None = None,
     ) -> None:
         if separator not in {"/", "."}:
             raise ValueError(f"unsupported hierarchy separator {separator!r}")
@@ -240,7 +241,8 @@ class DovecotServer:
         # Folders every user has from the first login, with their SPECIAL-USE attribute
         # ("Sent Items": "\\Sent"), as providers set them up.
         self.special_folders = dict(special_folders or {})
-        self.password = "pw-" + secrets.token_hex(8)
+        # One password for every user (a static passdb); a test may choose it, e.g. non-ASCII.
+        self.password = password or "pw-" + secrets.token_hex(8)
         self.dir = self.root / name
         self.config_file = self.dir / "dovecot.conf"
         self.log_file = self.dir / "log" / "dovecot.log"
@@ -376,7 +378,10 @@ class DovecotServer:
                 self.host, port=self.plain_port, ssl=False, timeout=CLIENT_TIMEOUT
             )
         try:
-            conn.login(user, self.password)
+            if self.password.isascii():
+                conn.login(user, self.password)
+            else:  # LOGIN carries ASCII only
+                conn.plain_login(user, self.password)
         except BaseException:
             conn.shutdown()
             raise

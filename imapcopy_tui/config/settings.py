@@ -114,6 +114,7 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
     data = {side: asdict(acct) for side in SIDES if (acct := settings.for_side(side)) is not None}
     temporary = path.with_name(path.name + ".tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a leftover temporary file keeps its old mode through O_TRUNC
     with os.fdopen(fd, "wb") as handle:
         tomli_w.dump(data, handle)
     os.replace(temporary, path)

@@ -24,12 +24,14 @@ from imapclient.exceptions import LoginError
 from imapclient.imap_utf7 import decode as decode_utf7
 from imapclient.imapclient import SocketTimeout, datetime_to_INTERNALDATE
 
+from imapcopy_tui.engine import trace
 from imapcopy_tui.engine.account import Account, Security
 from imapcopy_tui.engine.wire import FetchedMessage, parse_fetch
 from imapcopy_tui.errors import (
     AuthError,
     CertificateHostnameError,
     CertificateUntrustedError,
+    ConfigError,
     ConnectError,
     ConnectionLostError,
     DnsError,
@@ -206,7 +208,7 @@ def translate(account: Account, exc: BaseException, *, established: bool) -> Exc
     lost connection rather than a failure to connect.
     """
     where = account.describe()
-    if isinstance(exc, ConnectError | AuthError | ServerError):
+    if isinstance(exc, ConnectError | AuthError | ServerError | ConfigError):
         return exc
     if isinstance(exc, socket.gaierror):
         return DnsError(
@@ -333,7 +335,14 @@ def uid_set(uids: Sequence[int]) -> str:
 
 
 def _ssl_context(account: Account) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=account.ca_file)
+    try:
+        context = ssl.create_default_context(cafile=account.ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+        raise ConfigError(
+            f"{account.describe()}: the CA file {account.ca_file} cannot be used ({reason}); "
+            "give the PEM file of the authority that signed the server's certificate"
+        ) from exc
     if not account.verify_certificate:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -642,19 +651,40 @@ class ImapSession:
         return int(match.group(2)) if match else None
 
 
+def _login_can_carry(text: str) -> bool:
+    """LOGIN's quoted strings carry printable ASCII only: imaplib encodes them as ASCII, and
+    a line break would end the command in the middle of the password (the rest read as a
+    command of its own).  AUTHENTICATE PLAIN carries anything, in base64."""
+    return text.isascii() and text.isprintable()
+
+
+def _start_tls(client: IMAPClient, account: Account) -> None:
+    """STARTTLS, or an error: never a login on the unencrypted connection."""
+    try:
+        client.starttls(_ssl_context(account))
+    except imaplib.IMAP4.abort:
+        raise
+    except imaplib.IMAP4.error as exc:  # NO or BAD: refused (by the server, or in between)
+        raise StartTlsUnavailableError(
+            f"{account.describe()}: the server refused STARTTLS ({_server_words(exc)}); "
+            "choose TLS (usually port 993), or plain only if you accept an unencrypted "
+            "connection"
+        ) from exc
+
+
 def _log_in(client: IMAPClient, account: Account) -> None:
-    """LOGIN, or AUTHENTICATE PLAIN when the login or password is not ASCII.
+    """LOGIN, or AUTHENTICATE PLAIN when the login or password is not printable ASCII.
 
     LOGIN can only carry ASCII (imaplib encodes it so); PLAIN carries UTF-8.
     """
-    if account.login.isascii() and account.password.isascii():
+    if _login_can_carry(account.login) and _login_can_carry(account.password):
         answer = client.login(account.login, account.password)
     elif client.has_capability("AUTH=PLAIN"):
         answer = client.plain_login(account.login, account.password)
     else:
         raise AuthError(
-            f"{account.describe()}: the login or password has non-ASCII characters and the "
-            "server offers no way to send them (AUTH=PLAIN)"
+            f"{account.describe()}: the login or password has non-ASCII or control characters "
+            "and the server offers no way to send them (AUTH=PLAIN)"
         )
     # Most servers state their capabilities in the login answer ("[CAPABILITY ...]"):
     # remember them, which spares a CAPABILITY round trip.
@@ -687,6 +717,7 @@ def open_session(
         # command, LOGIN and its password included, even when nothing is logged.
         # Level 0 skips that work (several times the copy's own CPU on large mail).
         client._imap.debug = 0
+        trace.attach(client._imap, account)  # only with --debugimap: secrets masked there
         if account.security is Security.STARTTLS:
             if not client.has_capability("STARTTLS"):
                 raise StartTlsUnavailableError(
@@ -694,9 +725,11 @@ def open_session(
                     "choose TLS (usually port 993), or plain only if you accept an "
                     "unencrypted connection"
                 )
-            client.starttls(_ssl_context(account))
+            _start_tls(client, account)
         _log_in(client, account)
-    except (OSError, EOFError, imaplib.IMAP4.error, ssl.SSLError, ConnectError, AuthError) as exc:
+    except (
+        OSError, EOFError, imaplib.IMAP4.error, ssl.SSLError, ConnectError, AuthError, ConfigError
+    ) as exc:
         if client is not None:
             ImapSession(account, client).close()
         raise translate(account, exc, established=False) from exc

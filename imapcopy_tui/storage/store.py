@@ -4,6 +4,10 @@ One SQLite file (0600, in a 0700 directory) holds the job table, live per-folder
 the issues of each job, and the ledger of source messages known to be on the destination.
 No password or token is ever written here: accounts are stored as host, port and login.
 
+A file that is not this tool's database (another program's, damaged, unreadable, a
+directory) is refused with a :class:`~imapcopy_tui.errors.ConfigError` naming it, before
+anything is written to it: it is never converted, repaired or overwritten.
+
 Each thread opens its own connection (SQLite objects stay in the thread that made them);
 WAL mode lets another process read live progress while a copy writes it.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -24,11 +29,12 @@ from pathlib import Path
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.ledger import FolderPair, FolderSnapshot, LedgerEntry, LedgerScope
 from imapcopy_tui.engine.progress import CopyIssue, FolderCounts
-from imapcopy_tui.errors import JobExistsError, JobNotFoundError
+from imapcopy_tui.errors import ConfigError, JobExistsError, JobNotFoundError
 from imapcopy_tui.locations import ensure_private_dir
 from imapcopy_tui.storage.liveness import ProcessIdentity
 
 JOB_EXISTS_MESSAGE = "a sync task for this account already exists"
+_ELSEWHERE = "choose another file with --db or IMAPCOPY_DB"
 
 
 class JobState(StrEnum):
@@ -139,6 +145,14 @@ _SCHEMA_STEPS: tuple[str, ...] = (
 )
 
 
+_SQLITE_CORRUPT = 11
+_SQLITE_NOTADB = 26
+
+
+def _os_reason(exc: OSError) -> str:
+    return f"{exc.strerror}: {exc.filename}" if exc.strerror and exc.filename else str(exc)
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -213,11 +227,24 @@ class JobStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
-        ensure_private_dir(self.path.parent)
-        if not self.path.exists():
-            # Create the file 0600 before SQLite opens it, whatever the umask.
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        os.chmod(self.path, 0o600)
+        try:
+            ensure_private_dir(self.path.parent)
+            if self.path.is_dir():
+                raise self._unusable(f"it is a directory; remove it or {_ELSEWHERE}")
+            try:
+                # Create the file 0600 before SQLite opens it, whatever the umask.
+                os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            except FileExistsError:
+                pass  # an existing file is checked below, and never rewritten
+        except OSError as exc:
+            raise self._unusable(
+                f"it cannot be created ({_os_reason(exc)}); check the path and its "
+                f"permissions, or {_ELSEWHERE}"
+            ) from exc
+        self._check_file()
+        mode = os.stat(self.path).st_mode
+        if mode & 0o077:
+            os.chmod(self.path, stat.S_IMODE(mode) & 0o700)  # only ever narrowed
         with self._transaction() as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             for step, script in enumerate(_SCHEMA_STEPS[version:], start=version):
@@ -225,6 +252,39 @@ class JobStore:
                     if statement.strip():
                         db.execute(statement)
                 db.execute(f"PRAGMA user_version = {step + 1}")
+
+    def _unusable(self, why: str) -> ConfigError:
+        return ConfigError(f"the job database {self.path} cannot be used: {why}")
+
+    def _check_file(self) -> None:
+        """Refuse a file that is not this tool's database, by reading it only (no WAL
+        switch, no schema change until it has passed)."""
+        moving = f"move it aside (a new one is then made) or {_ELSEWHERE}"
+        try:
+            probe = sqlite3.connect(self.path, timeout=30)
+            try:
+                version = probe.execute("PRAGMA user_version").fetchone()[0]
+                tables = {row[0] for row in probe.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                )}
+            finally:
+                probe.close()
+        except sqlite3.DatabaseError as exc:
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+            if code == _SQLITE_NOTADB:
+                raise self._unusable(f"it is not an SQLite database; {moving}") from exc
+            if code == _SQLITE_CORRUPT:
+                raise self._unusable(f"it is damaged ({exc}); {moving}") from exc
+            raise self._unusable(
+                f"it cannot be opened ({exc}); check its permissions, or {_ELSEWHERE}"
+            ) from exc
+        if version > len(_SCHEMA_STEPS):
+            raise self._unusable(
+                f"it was written by a newer version of imapcopy (schema {version}); "
+                f"use that version, or {_ELSEWHERE}"
+            )
+        if (version == 0 and tables) or (version > 0 and "jobs" not in tables):
+            raise self._unusable(f"it is another program's database; {_ELSEWHERE}")
 
     # --- connections ---------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from imapcopy_tui.tui.screens.progress import ProgressScreen
 from imapcopy_tui.tui.screens.service import ServiceScreen
 from imapcopy_tui.tui.screens.settings import SettingsScreen
 from imapcopy_tui.tui.screens.status import StatusScreen
+from imapcopy_tui.tui.screens.store_error import StoreErrorScreen
 from imapcopy_tui.tui.screens.sync import SyncScreen
 
 
@@ -54,7 +55,12 @@ class ImapCopyApp(App[int]):
         settings_file: Path | None = None,
     ) -> None:
         super().__init__()
-        self.store = JobStore(db_path or default_db_path())
+        self.store: JobStore | None = None
+        self.store_error: ConfigError | None = None
+        try:
+            self.store = JobStore(db_path or default_db_path())
+        except ConfigError as error:  # shown instead of the flow: see on_mount
+            self.store_error = error
         self.settings_file = settings_file
         catalogue, preset_errors = load_presets_lenient(presets_file)
         self.catalogue: PresetCatalogue = catalogue
@@ -65,6 +71,9 @@ class ImapCopyApp(App[int]):
         self.runners: list[subprocess.Popen[bytes]] = []
 
     def on_mount(self) -> None:
+        if self.store is None:
+            self.push_screen(StoreErrorScreen(str(self.store_error)))
+            return
         self.push_screen(ServiceScreen("source", self.catalogue))
         for error in self.config_errors:
             self.notify(str(error), title="Configuration ignored", severity="warning",
@@ -112,7 +121,7 @@ class ImapCopyApp(App[int]):
             self.source = account
             self.source_limit = message.preset.max_connections
             self.push_screen(ServiceScreen("destination", self.catalogue))
-        elif self.source is not None:
+        elif self.source is not None and self.store is not None:
             limits = [n for n in (self.source_limit, message.preset.max_connections) if n]
             self.push_screen(
                 SyncScreen(self.store, self.source, account, min(limits) if limits else None)
@@ -122,10 +131,12 @@ class ImapCopyApp(App[int]):
         self.runners.append(message.runner)
         self.source = None  # the passwords are not kept once the runner has them
         self.action_home()
-        self.push_screen(ProgressScreen(self.store, message.job_id))
+        if self.store is not None:
+            self.push_screen(ProgressScreen(self.store, message.job_id))
 
     def on_open_job(self, message: OpenJob) -> None:
-        self.push_screen(ProgressScreen(self.store, message.job_id))
+        if self.store is not None:
+            self.push_screen(ProgressScreen(self.store, message.job_id))
 
     # --- actions -------------------------------------------------------------------
 
@@ -139,18 +150,18 @@ class ImapCopyApp(App[int]):
             self.push_screen(HelpScreen())
 
     def action_status(self) -> None:
-        if not isinstance(self.screen, StatusScreen):
+        if self.store is not None and not isinstance(self.screen, StatusScreen):
             self.push_screen(StatusScreen(self.store))
 
     def action_jobs(self) -> None:
-        if not isinstance(self.screen, JobsScreen):
+        if self.store is not None and not isinstance(self.screen, JobsScreen):
             self.push_screen(JobsScreen(self.store))
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
 
-def run_app() -> int:
+def run_app(db_path: Path | None = None) -> int:
     """Run the app in this terminal; return its exit code."""
-    result = ImapCopyApp().run()
+    result = ImapCopyApp(db_path).run()
     return result or 0
