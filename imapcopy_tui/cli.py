@@ -375,7 +375,7 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
             f"{sum(f.created for f in result.folders)} folders to create."
         )
         for issue in result.errors:
-            print(f"  error: {issue}", file=sys.stderr)
+            print(f"  error: {one_line(str(issue))}", file=sys.stderr)
         return ExitCode.FINISHED_WITH_ERRORS if result.errors else ExitCode.OK
 
     store = _store(args)
@@ -390,7 +390,7 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
             f"in {result.duration_seconds:.0f} s."
         )
         for issue in result.errors:
-            print(f"  error: {issue}", file=sys.stderr)
+            print(f"  error: {one_line(str(issue))}", file=sys.stderr)
         return ExitCode.OK if outcome.state is JobState.FINISHED else ExitCode.FINISHED_WITH_ERRORS
     if outcome.error is not None:
         raise outcome.error
@@ -480,6 +480,15 @@ def _exit_code(error: ImapCopyError) -> ExitCode:
     return ExitCode.FAILED
 
 
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters written as escapes.
+
+    Messages quote files and servers: a value in a presets file or a hostile server's
+    greeting must neither break the one-line error nor send escape codes to the terminal.
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``imapcopy`` command; returns the exit code."""
     try:
@@ -488,10 +497,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _launch_app()
         return COMMANDS[args.command](args)
     except JobExistsError as error:
-        print(f"imapcopy: an error occurred while starting the sync: {error}", file=sys.stderr)
+        print(
+            f"imapcopy: an error occurred while starting the sync: {one_line(str(error))}",
+            file=sys.stderr,
+        )
         return ExitCode.REFUSED
     except ImapCopyError as error:
-        print(f"imapcopy: error: {error}", file=sys.stderr)
+        print(f"imapcopy: error: {one_line(str(error))}", file=sys.stderr)
         return _exit_code(error)
     except KeyboardInterrupt:
         print("\nimapcopy: interrupted; run the same command again to resume", file=sys.stderr)
