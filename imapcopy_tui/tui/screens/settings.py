@@ -78,10 +78,11 @@ class SettingsScreen(Screen[None]):
         security = memory.security if memory else preset.security
         yield Header()
         with VerticalScroll(classes="page form"):
+            # A user's preset name and note are text, never markup.
             yield Static(f"{self.side.capitalize()} mailbox - service: {preset.name}",
-                         classes="title")
+                         classes="title", markup=False)
             if preset.note:
-                yield Static(preset.note, classes="note")
+                yield Static(preset.note, classes="note", markup=False)
             for field, label, value, placeholder, password in (
                 ("login", "Login", memory.login if memory else "", "alice@example.com", False),
                 ("password", "Password", "", "", True),
