@@ -108,6 +108,8 @@ class ImapCopyApp(App[int]):
         self.settings = self.settings.with_side(message.side, remembered)
         try:
             save_settings(self.settings, self.settings_file)
+        except ConfigError as exc:  # a malformed file is the user's: never overwritten
+            self.notify(str(exc), severity="warning", timeout=15, markup=False)
         except OSError as exc:
             self.notify(f"Settings not remembered: {exc}", severity="warning", markup=False)
         if message.side == "source":

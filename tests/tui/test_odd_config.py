@@ -1,5 +1,6 @@
-"""The app with odd configuration files: it starts, and says what is wrong in the file's
-own words, brackets included: text from a file is never read as markup."""
+"""The app with odd configuration files: it starts, says what is wrong in the file's own
+words (brackets included: text from a file is never read as markup), and never rewrites a
+settings file it could not read."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 from textual.widgets._toast import Toast
 
+from imapcopy_tui.config.presets import load_shipped_presets
+from imapcopy_tui.config.settings import load_settings
+from imapcopy_tui.engine.account import Account
 from imapcopy_tui.tui.app import ImapCopyApp
+from imapcopy_tui.tui.messages import ConnectionVerified
+from imapcopy_tui.tui.screens.service import ServiceScreen
 from imapcopy_tui.tui.screens.settings import SettingsScreen
 
 SIZE = (80, 24)
@@ -61,3 +67,26 @@ async def test_preset_names_are_shown_as_typed(tmp_path: Path) -> None:
         assert isinstance(app.screen, SettingsScreen)
         texts = [w.render().plain for w in app.screen.query(".title, .note").results(Static)]
         assert texts == ["Source mailbox - service: Lab [EU] [/]", "Use the [b]VPN[/b]"]
+
+
+async def test_a_broken_settings_file_is_reported_and_kept(tmp_path: Path) -> None:
+    """A verified connection would remember the settings: over a file that does not load,
+    it says so in a notice and leaves the file byte for byte; the flow goes on."""
+    settings = tmp_path / "settings.toml"
+    settings.write_text('[source]\nport = "993"\n# my notes\n')
+    before = settings.read_bytes()
+    (problem,) = load_settings(settings)[1]
+    app = ImapCopyApp(db_path=tmp_path / "jobs.sqlite3", settings_file=settings)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause()
+        assert await toasts(pilot) == [f"Configuration ignored\n{problem}"]
+        account = Account(host="imap.example.org", login="alice", password="pw")
+        app.post_message(ConnectionVerified("source", load_shipped_presets().get("other"),
+                                            account))
+        await pilot.pause()
+        assert (await toasts(pilot, 2))[-1] == (
+            f"settings not remembered: {problem} (the file is left as it is; fix or remove it)"
+        )
+        assert isinstance(app.screen, ServiceScreen) and app.screen.side == "destination"
+    assert settings.read_bytes() == before
+    assert str(problem) == f'{settings}, line 2: [source] port: must be a whole number, not "993"'
