@@ -22,7 +22,7 @@ from pathlib import Path
 
 from imapcopy_tui import __version__
 from imapcopy_tui.engine import trace
-from imapcopy_tui.engine.account import Account, Security
+from imapcopy_tui.engine.account import Account, Security, check_host, check_port
 from imapcopy_tui.engine.copier import CopyOptions
 from imapcopy_tui.engine.session import ConnectStep, Timeouts, test_connection
 from imapcopy_tui.errors import (
@@ -73,9 +73,8 @@ def _add_account_options(parser: argparse.ArgumentParser, n: str) -> None:
         f"--preset{n}", metavar="NAME", help="host, port and security from presets.toml"
     )
     group.add_argument(f"--host{n}", metavar="HOST", help=f"IMAP server of the {side}")
-    group.add_argument(
-        f"--port{n}", metavar="PORT", type=int, help="default: 993 with TLS, 143 otherwise"
-    )
+    # A string, checked with the account: argparse's "invalid int value" names no account.
+    group.add_argument(f"--port{n}", metavar="PORT", help="default: 993 with TLS, 143 otherwise")
     group.add_argument(f"--user{n}", metavar="LOGIN", help="login, usually the full address")
     group.add_argument(
         f"--passfile{n}",
@@ -267,11 +266,11 @@ def account_from_args(args: argparse.Namespace, n: str) -> Account:
 
         preset = load_presets().get(preset_name)
         host, port, security = preset.host or None, preset.port, Security(preset.security)
-    host = getattr(args, f"host{n}") or host
+    given_host = getattr(args, f"host{n}")
+    host = given_host if given_host and given_host.strip() else host
     if not host:
         raise UsageError(f"the {side} server is missing: give --host{n} or --preset{n}")
-    if any(c.isspace() for c in host):
-        raise UsageError(f"the {side} server name {host!r} contains spaces")
+    host = check_host(host, side)
     login = getattr(args, f"user{n}")
     if not login:
         raise UsageError(f"the {side} login is missing: give --user{n}")
@@ -279,9 +278,10 @@ def account_from_args(args: argparse.Namespace, n: str) -> Account:
     if chosen is not None and chosen is not security:
         port = None  # the preset's port belongs to the preset's security
     security = chosen or security or Security.TLS
-    port = getattr(args, f"port{n}") or port or security.default_port
-    if not 0 < port < 65536:
-        raise UsageError(f"the {side} port {port} is not between 1 and 65535")
+    given_port = getattr(args, f"port{n}")
+    if given_port is not None and given_port.strip():
+        port = check_port(given_port, side)
+    port = port or security.default_port
     insecure = bool(getattr(args, f"insecure{n}"))
     if insecure:
         print(
@@ -314,11 +314,16 @@ def _store(args: argparse.Namespace) -> JobStore:
 
 
 def cmd_test(args: argparse.Namespace) -> ExitCode:
-    sides = [n for n in SIDES if getattr(args, f"host{n}") or getattr(args, f"preset{n}")]
+    sides = [
+        n for n in SIDES
+        if getattr(args, f"host{n}") is not None or getattr(args, f"preset{n}")
+    ]
     if not sides:
         raise UsageError("nothing to test: give --host1/--preset1 and/or --host2/--preset2")
-    for n in sides:
-        account = account_from_args(args, n)
+    # Both sides are checked before either connects: a typo in --port2 is not found
+    # only after the source's connection test.
+    accounts = [account_from_args(args, n) for n in sides]
+    for account in accounts:
         messages = {
             ConnectStep.CONNECTING: (
                 f"Testing the connection to the {account.role} account {account.login}..."
@@ -386,7 +391,7 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
             f"{sum(f.created for f in result.folders)} folders to create."
         )
         for issue in result.errors:
-            print(f"  error: {issue}", file=sys.stderr)
+            print(f"  error: {one_line(str(issue))}", file=sys.stderr)
         return ExitCode.FINISHED_WITH_ERRORS if result.errors else ExitCode.OK
 
     store = _store(args)
@@ -401,7 +406,7 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
             f"in {result.duration_seconds:.0f} s."
         )
         for issue in result.errors:
-            print(f"  error: {issue}", file=sys.stderr)
+            print(f"  error: {one_line(str(issue))}", file=sys.stderr)
         return ExitCode.OK if outcome.state is JobState.FINISHED else ExitCode.FINISHED_WITH_ERRORS
     if outcome.error is not None:
         raise outcome.error
@@ -508,6 +513,15 @@ def _exit_code(error: ImapCopyError) -> ExitCode:
     return ExitCode.FAILED
 
 
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters written as escapes.
+
+    Messages quote files and servers: a value in a presets file or a hostile server's
+    greeting must neither break the one-line error nor send escape codes to the terminal.
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``imapcopy`` command; returns the exit code."""
     try:
@@ -517,10 +531,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _imap_trace(args):
             return COMMANDS[args.command](args)
     except JobExistsError as error:
-        print(f"imapcopy: an error occurred while starting the sync: {error}", file=sys.stderr)
+        print(
+            f"imapcopy: an error occurred while starting the sync: {one_line(str(error))}",
+            file=sys.stderr,
+        )
         return ExitCode.REFUSED
     except ImapCopyError as error:
-        print(f"imapcopy: error: {error}", file=sys.stderr)
+        print(f"imapcopy: error: {one_line(str(error))}", file=sys.stderr)
         return _exit_code(error)
     except KeyboardInterrupt:
         print("\nimapcopy: interrupted; run the same command again to resume", file=sys.stderr)

@@ -159,7 +159,7 @@ def load_shipped_presets() -> PresetCatalogue:
 def _load(user_file: Path | None) -> tuple[PresetCatalogue, list[ConfigError]]:
     shipped = _load_shipped()
     path = user_presets_path() if user_file is None else user_file
-    label = _display_path(str(path))
+    label = display_path(str(path))
     try:
         text = _read_user_file(path, label)
     except ConfigError as exc:
@@ -176,7 +176,7 @@ def _load(user_file: Path | None) -> tuple[PresetCatalogue, list[ConfigError]]:
 
 def _load_shipped() -> dict[str, Preset]:
     resource = resources.files("imapcopy_tui") / SHIPPED_RESOURCE
-    label = _display_path(str(resource))
+    label = display_path(str(resource))
     try:
         text = resource.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -230,7 +230,7 @@ def _parse(text: str, label: str) -> tuple[dict[str, Preset], list[ConfigError]]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        reason, line = _syntax_error_position(str(exc), text)
+        reason, line = syntax_error_position(str(exc), text)
         return {}, [_error(label, line, None, f"TOML syntax error: {reason}")]
     locator = _Locator(text)
     presets: dict[str, Preset] = {}
@@ -273,7 +273,7 @@ def _build(
 
     name = table.get("name", "")
     if "name" in table and (not isinstance(name, str) or not name.strip()):
-        fail("name", f'"name" must be a non-empty string, not {_show(name)}')
+        fail("name", f'"name" must be a non-empty string, not {show_value(name)}')
     host = table.get("host", "")
     if "host" in table:
         host_problem = _host_problem(host)
@@ -282,7 +282,7 @@ def _build(
     port = table.get("port", 0)
     if "port" in table:
         if not isinstance(port, int) or isinstance(port, bool):
-            fail("port", f'"port" must be an integer, not {_show(port)}')
+            fail("port", f'"port" must be an integer, not {show_value(port)}')
         elif not 1 <= port <= 65535:
             fail("port", f'"port" must be between 1 and 65535, not {port}')
     security = table.get("security", "")
@@ -291,23 +291,23 @@ def _build(
     roles = table.get("roles", list(ROLES))
     if not (isinstance(roles, list) and roles and all(r in ROLES for r in roles)):
         fail("roles", f'"roles" must be a non-empty list of "source", "destination", '
-                      f"not {_show(roles)}")
+                      f"not {show_value(roles)}")
     note = table.get("note", "")
     if not isinstance(note, str):
-        fail("note", f'"note" must be a string, not {_show(note)}')
+        fail("note", f'"note" must be a string, not {show_value(note)}')
     max_connections = table.get("max_connections")
     if max_connections is not None and (
         not isinstance(max_connections, int) or isinstance(max_connections, bool)
         or max_connections < 1
     ):
         fail("max_connections", f'"max_connections" must be a positive integer, '
-                                f"not {_show(max_connections)}")
+                                f"not {show_value(max_connections)}")
     verified = table.get("verified", False)
     if not isinstance(verified, bool):
-        fail("verified", f'"verified" must be true or false, not {_show(verified)}')
+        fail("verified", f'"verified" must be true or false, not {show_value(verified)}')
     source_url = table.get("source_url", "")
     if not isinstance(source_url, str):
-        fail("source_url", f'"source_url" must be a string, not {_show(source_url)}')
+        fail("source_url", f'"source_url" must be a string, not {show_value(source_url)}')
 
     if problems:
         return None, problems
@@ -320,7 +320,7 @@ def _build(
 
 def _host_problem(host: object) -> str:
     if not isinstance(host, str):
-        return f'"host" must be a string ("" if the user types it), not {_show(host)}'
+        return f'"host" must be a string ("" if the user types it), not {show_value(host)}'
     value = host.strip()
     if "://" in value:
         return f'"host" must be a bare server name such as imap.example.org, not "{host}"'
@@ -338,7 +338,7 @@ def _security_message(value: object) -> str:
     allowed = ", ".join(f'"{v}"' for v in SECURITY_VALUES)
     hint = _SECURITY_HINTS.get(value.casefold()) if isinstance(value, str) else None
     suggestion = f' (did you mean "{hint}"?)' if hint else ""
-    return f'"security" must be one of {allowed}, not {_show(value)}{suggestion}'
+    return f'"security" must be one of {allowed}, not {show_value(value)}{suggestion}'
 
 
 def _unknown_field_message(field: str) -> str:
@@ -357,7 +357,7 @@ def _error(label: str, line: int | None, table: str | None, message: str) -> Con
     return ConfigError(f"{where}: {what}")
 
 
-def _show(value: object) -> str:
+def show_value(value: object) -> str:
     """A value as the user wrote it in TOML terms, for messages."""
     if isinstance(value, str):
         return f'"{value}"'
@@ -374,7 +374,7 @@ def _toml_type(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _syntax_error_position(message: str, text: str) -> tuple[str, int | None]:
+def syntax_error_position(message: str, text: str) -> tuple[str, int | None]:
     """Split tomllib's "reason (at line L, column C)" into the reason and L."""
     match = re.search(r"\s*\(at line (\d+), column \d+\)\s*$", message)
     if match:
@@ -385,7 +385,7 @@ def _syntax_error_position(message: str, text: str) -> tuple[str, int | None]:
     return message, None
 
 
-def _display_path(path: str) -> str:
+def display_path(path: str) -> str:
     """``path`` with the home directory shown as ``~``, as users write it."""
     home = str(Path.home())
     if home not in ("", os.sep) and (path == home or path.startswith(home + os.sep)):

@@ -2,6 +2,9 @@
 
 Written with tomli-w to ``~/.config/imapcopy/settings.toml`` (0600, in a 0700 directory).
 A password is never part of it: :class:`RememberedAccount` has no field for one.
+
+A malformed file is reported (file, line, key) and ignored, never repaired: it is not
+overwritten until the user fixes or removes it (see :func:`save_settings`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,12 @@ from typing import Any
 
 import tomli_w
 
-from imapcopy_tui.config.presets import SECURITY_VALUES
+from imapcopy_tui.config.presets import (
+    SECURITY_VALUES,
+    display_path,
+    show_value,
+    syntax_error_position,
+)
 from imapcopy_tui.errors import ConfigError
 from imapcopy_tui.locations import ensure_private_dir, user_settings_path
 
@@ -59,21 +67,25 @@ def _line_of(text: str, table: str, key: str) -> int | None:
     return None
 
 
-def _account(path: Path, text: str, side: str, data: Any) -> RememberedAccount:
+# What each key holds, in TOML's words, for the messages.
+_KINDS: dict[type, str] = {int: "a whole number", bool: "true or false", str: "a quoted string"}
+
+
+def _account(label: str, text: str, side: str, data: Any) -> RememberedAccount:
     def error(key: str, problem: str) -> ConfigError:
         line = _line_of(text, side, key)
-        where = f"{path}, line {line}" if line else str(path)
+        where = f"{label}, line {line}" if line else label
         return ConfigError(f"{where}: [{side}] {key}: {problem}")
 
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: [{side}] must be a table")
+        raise ConfigError(f"{label}: [{side}] must be a table")
     known = {f.name: f for f in fields(RememberedAccount)}
     for key, value in data.items():
         if key not in known:
             raise error(key, f"unknown key (expected one of: {', '.join(known)})")
         expected = {"port": int, "verify_certificate": bool}.get(key, str)
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise error(key, f"must be {'a number' if expected is int else expected.__name__}")
+            raise error(key, f"must be {_KINDS[expected]}, not {show_value(value)}")
     if "security" in data and data["security"] not in SECURITY_VALUES:
         raise error("security", f"must be one of {', '.join(SECURITY_VALUES)}")
     if "port" in data and not 0 < data["port"] < 65536:
@@ -84,32 +96,48 @@ def _account(path: Path, text: str, side: str, data: Any) -> RememberedAccount:
 def load_settings(path: Path | None = None) -> tuple[Settings, list[ConfigError]]:
     """The remembered settings, and what was wrong with the file (then: nothing remembered)."""
     path = path or user_settings_path()
+    label = display_path(str(path))
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Settings(), []
-    except (OSError, UnicodeDecodeError) as exc:
-        return Settings(), [ConfigError(f"{path}: cannot be read ({exc})")]
+    except UnicodeDecodeError as exc:
+        return Settings(), [ConfigError(f"{label}: not UTF-8 text (byte {exc.start})")]
+    except OSError as exc:
+        return Settings(), [ConfigError(f"{label}: cannot be read ({exc.strerror or exc})")]
     try:
         data = tomllib.loads(text)
         unknown = set(data) - set(SIDES)
         if unknown:
-            key = sorted(unknown)[0]
+            key = min(unknown)
             raise ConfigError(
-                f"{path}: unknown table or key {key!r} (expected source, destination)"
+                f"{label}: unknown table or key {key!r} (expected source, destination)"
             )
         return Settings(
-            **{side: _account(path, text, side, data[side]) for side in SIDES if side in data}
+            **{side: _account(label, text, side, data[side]) for side in SIDES if side in data}
         ), []
     except tomllib.TOMLDecodeError as exc:
-        return Settings(), [ConfigError(f"{path}: {exc}")]
+        reason, line = syntax_error_position(str(exc), text)
+        where = f"{label}, line {line}" if line else label
+        return Settings(), [ConfigError(f"{where}: TOML syntax error: {reason}")]
     except ConfigError as exc:
         return Settings(), [exc]
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:
-    """Write the settings atomically, readable by the owner only."""
+    """Write the settings atomically, readable by the owner only.
+
+    A file that is there but does not load is left as it is (``ConfigError``): it may be a
+    hand edit in progress or come from a newer version, and remembering a host name is
+    not worth losing it.  The user fixes or removes it; until then nothing is remembered.
+    """
     path = path or user_settings_path()
+    _, errors = load_settings(path)
+    if errors:
+        raise ConfigError(
+            f"settings not remembered: {errors[0]} (the file is left as it is; "
+            "fix or remove it)"
+        )
     ensure_private_dir(path.parent)
     data = {side: asdict(acct) for side in SIDES if (acct := settings.for_side(side)) is not None}
     temporary = path.with_name(path.name + ".tmp")

@@ -76,8 +76,10 @@ class ImapCopyApp(App[int]):
             return
         self.push_screen(ServiceScreen("source", self.catalogue))
         for error in self.config_errors:
+            # markup=False: "[preset]" in the message is text, and a file's content is no
+            # markup for the notice to render or choke on.
             self.notify(str(error), title="Configuration ignored", severity="warning",
-                        timeout=15)
+                        timeout=15, markup=False)
         active = [j for j in self.store.jobs() if j.state.active]
         if active:
             self.notify(
@@ -115,8 +117,10 @@ class ImapCopyApp(App[int]):
         self.settings = self.settings.with_side(message.side, remembered)
         try:
             save_settings(self.settings, self.settings_file)
+        except ConfigError as exc:  # a malformed file is the user's: never overwritten
+            self.notify(str(exc), severity="warning", timeout=15, markup=False)
         except OSError as exc:
-            self.notify(f"Settings not remembered: {exc}", severity="warning")
+            self.notify(f"Settings not remembered: {exc}", severity="warning", markup=False)
         if message.side == "source":
             self.source = account
             self.source_limit = message.preset.max_connections

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -178,3 +179,94 @@ def test_pipelined_examine_reports_a_missing_folder_and_stays_usable(
         state, uids = session.examine_uids("INBOX")
         assert (state.exists, uids) == (2, [1, 2])
         assert sorted(session.fetch(uids, ("RFC822.SIZE",))) == [1, 2]
+
+
+# --- the wrong port or the wrong security: a clear error within the timeout ------------
+
+SHORT = Timeouts(connect=0.5, read=2.0)
+NO_GREETING = ("no IMAP greeting within the time limit; check the port and the security "
+               "setting (a TLS port answers nothing to a plain connection)")
+
+
+def timed_failure(acct: Account) -> tuple[Exception, float]:
+    """The error of a connection test with SHORT timeouts, and how long it took."""
+    started = time.monotonic()
+    with pytest.raises(Exception) as caught:
+        test_connection(acct, timeouts=SHORT)
+    return caught.value, time.monotonic() - started
+
+
+@pytest.mark.parametrize("security", [Security.PLAIN, Security.STARTTLS])
+def test_plain_text_to_the_tls_port_times_out_with_a_hint(
+    dovecot_src: DovecotServer, security: Security
+) -> None:
+    """A TLS port waits for a handshake and says nothing: the connect timeout ends the
+    wait, and the message points at the port and security setting."""
+    acct = account(dovecot_src, "alice", port=dovecot_src.tls_port, security=security)
+    error, seconds = timed_failure(acct)
+    assert isinstance(error, ServerTimeoutError)
+    assert str(error) == f"{acct.describe()}: {NO_GREETING}"
+    assert seconds < SHORT.connect + 1.5
+
+
+@pytest.fixture
+def http_server(request: pytest.FixtureRequest) -> Iterator[int]:
+    """A web server on a loopback port: "HTTP/1.1 400 Bad Request" to anything; with the
+    parameter "first", at once on connecting, else after the first bytes it receives."""
+    speaks_first = getattr(request, "param", "") == "first"
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(5)
+            if not speaks_first and not conn.recv(4096):
+                return
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"
+                         b"Connection: close\r\n\r\n")
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+@pytest.mark.parametrize("security", [Security.PLAIN, Security.STARTTLS])
+def test_web_server_waiting_for_a_request_times_out(http_server: int,
+                                                    security: Security) -> None:
+    """An HTTP port waits for the client, an IMAP client for the server: the connect
+    timeout ends it, never a hang."""
+    acct = Account(host="127.0.0.1", login="a", password="p", port=http_server,
+                   security=security)
+    error, seconds = timed_failure(acct)
+    assert isinstance(error, ServerTimeoutError)
+    assert str(error) == f"{acct.describe()}: {NO_GREETING}"
+    assert seconds < SHORT.connect + 1.5
+
+
+def test_tls_to_a_web_server_is_not_tls(http_server: int) -> None:
+    """TLS to an HTTP port: its "400 Bad Request" is no TLS answer."""
+    acct = Account(host="127.0.0.1", login="a", password="p", port=http_server)
+    error, _ = timed_failure(acct)
+    assert isinstance(error, NotTlsError)
+    assert str(error) == (f"{acct.describe()}: port {http_server} does not speak TLS; "
+                          "choose STARTTLS (or the TLS port, usually 993)")
+
+
+@pytest.mark.parametrize("http_server", ["first"], indirect=True)
+def test_web_server_speaking_first_is_not_imap(http_server: int) -> None:
+    """A server whose first words are HTTP, not an IMAP greeting: quoted, with the
+    question to ask."""
+    acct = Account(host="127.0.0.1", login="a", password="p", port=http_server,
+                   security=Security.PLAIN)
+    error, _ = timed_failure(acct)
+    assert isinstance(error, NotImapError)
+    assert str(error) == (f"{acct.describe()}: the server on port {http_server} closed the "
+                          "connection without an IMAP greeting (HTTP/1.1 400 Bad Request); "
+                          "is this an IMAP port?")

@@ -161,8 +161,12 @@ async def test_fields_are_checked_before_connecting(tmp_path: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, SettingsScreen)
         assert "full address or the login" in text_of(app, "#login-error")
-        assert "no spaces" in text_of(app, "#host-error")
-        assert "is a number" in text_of(app, "#port-error")
+        assert text_of(app, "#host-error") == (
+            "This server name contains spaces; type the bare name, e.g. imap.example.org."
+        )
+        assert text_of(app, "#port-error") == (
+            "This port is not a number; usually 993 (TLS) or 143 (STARTTLS)."
+        )
         assert text_of(app, "#password-error") == ""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -42,7 +43,7 @@ class ServiceScreen(Screen[None]):
                          "listed.", classes="hint")
             yield Input(placeholder="Type to filter, e.g. gmail", id="filter")
             yield OptionList(id="services")
-            yield Static("", id="note", classes="note")
+            yield Static("", id="note", classes="note", markup=False)
             yield Static("", id="active-jobs", classes="hint")
         yield Footer()
 
@@ -63,7 +64,9 @@ class ServiceScreen(Screen[None]):
         options.clear_options()
         for preset in self._matching(text):
             host = preset.host or "server to type"
-            options.add_option(Option(f"{preset.name}  [dim]{host}[/]", id=preset.key))
+            # Content, not markup: a user's preset may be called "Lab [EU]".
+            options.add_option(Option(Content.assemble(preset.name, "  ", (host, "dim")),
+                                      id=preset.key))
         if options.option_count:
             options.highlighted = 0
         self._show_note()

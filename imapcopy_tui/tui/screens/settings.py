@@ -19,7 +19,15 @@ from textual.widgets import (
 
 from imapcopy_tui.config.presets import Preset
 from imapcopy_tui.config.settings import RememberedAccount
-from imapcopy_tui.engine.account import Account, Security
+from imapcopy_tui.engine.account import (
+    Account,
+    Security,
+    bare_host,
+    check_host,
+    check_port,
+    host_problem,
+    port_problem,
+)
 from imapcopy_tui.tui.messages import SettingsEntered
 from imapcopy_tui.tui.widgets import show_message
 
@@ -38,14 +46,13 @@ def check_fields(login: str, password: str, host: str, port: str) -> dict[str, s
         problems["login"] = "Type the full address or the login (the part before @)."
     if not password:
         problems["password"] = "Type the password of this mailbox."
+    # The command line's checks (engine.account), in the form's words.
     if not host.strip():
         problems["host"] = "Type the IMAP server, e.g. imap.example.com."
-    elif any(c.isspace() for c in host.strip()):
-        problems["host"] = "A server name has no spaces."
-    if not port.strip().isdigit():
-        problems["port"] = "The port is a number, usually 993 or 143."
-    elif not 0 < int(port) < 65536:
-        problems["port"] = "The port is between 1 and 65535."
+    elif problem := host_problem(bare_host(host)):
+        problems["host"] = f"This server name {problem}."
+    if problem := port_problem(port):
+        problems["port"] = f"This port {problem}; usually 993 (TLS) or 143 (STARTTLS)."
     return problems
 
 
@@ -71,10 +78,11 @@ class SettingsScreen(Screen[None]):
         security = memory.security if memory else preset.security
         yield Header()
         with VerticalScroll(classes="page form"):
+            # A user's preset name and note are text, never markup.
             yield Static(f"{self.side.capitalize()} mailbox - service: {preset.name}",
-                         classes="title")
+                         classes="title", markup=False)
             if preset.note:
-                yield Static(preset.note, classes="note")
+                yield Static(preset.note, classes="note", markup=False)
             for field, label, value, placeholder, password in (
                 ("login", "Login", memory.login if memory else "", "alice@example.com", False),
                 ("password", "Password", "", "", True),
@@ -150,8 +158,8 @@ class SettingsScreen(Screen[None]):
             self.query_one(f"#{next(iter(problems))}", Input).focus()
             return
         account = Account(
-            host=values["host"].strip(),
-            port=int(values["port"]),
+            host=check_host(values["host"], self.side),
+            port=check_port(values["port"], self.side),
             login=values["login"].strip(),
             password=values["password"],
             security=Security(str(self.query_one("#security", Select).value)),

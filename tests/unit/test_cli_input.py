@@ -1,0 +1,168 @@
+"""The command line with odd input: one line on stderr, in the user's terms, and the exit
+code (2 for usage and configuration), never a traceback.  Run in-process: every case is
+refused before anything connects, except the hostile server, which is a local socket."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from imapcopy_tui.cli import ExitCode, main, one_line
+
+PORT_HINT = "IMAP is usually on 993 (TLS) or 143 (STARTTLS)"
+SPACES = "contains spaces; type the bare name, e.g. imap.example.org"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str]]:
+    """Exit code and the lines written on stderr."""
+    code = main(["test", *argv])
+    return code, capsys.readouterr().err.splitlines()
+
+
+@pytest.fixture(autouse=True)
+def passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMAPCOPY_PASSWORD1", "pw")
+    monkeypatch.setenv("IMAPCOPY_PASSWORD2", "pw")
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["--port1", "0"], f"the source port 0 is not between 1 and 65535; {PORT_HINT}"),
+        (["--port1", "70000"], f"the source port 70000 is not between 1 and 65535; {PORT_HINT}"),
+        (["--port1", "-1"], f"the source port -1 is not between 1 and 65535; {PORT_HINT}"),
+        (["--port1", "abc"], f"the source port 'abc' is not a number; {PORT_HINT}"),
+        (["--host2", "imap.example.net", "--user2", "bob", "--port2", "99x"],
+         f"the destination port '99x' is not a number; {PORT_HINT}"),
+    ],
+    ids=["zero", "70000", "negative", "word", "destination"],
+)
+def test_bad_port(capsys: pytest.CaptureFixture[str], argv: list[str], line: str) -> None:
+    """Port 0 is refused (it used to mean "the default"), and so are the others."""
+    code, err = run(capsys, "--host1", "imap.example.org", "--user1", "alice", *argv)
+    assert (code, err) == (ExitCode.USAGE, [f"imapcopy: error: {line}"])
+
+
+@pytest.mark.parametrize(
+    ("host", "line"),
+    [
+        ("", "the source server is missing: give --host1 or --preset1"),
+        ("  ", "the source server is missing: give --host1 or --preset1"),
+        ("imap example.org", f"the source server name 'imap example.org' {SPACES}"),
+        ("imap.example.org:993", (
+            "the source server name 'imap.example.org:993' includes a port; give the server "
+            "name and the port separately"
+        )),
+        ("imap\nexample.org", rf"the source server name 'imap\nexample.org' {SPACES}"),
+        ("a" * 64 + ".org", (
+            f"the source server name '{'a' * 64}.org' is not a valid server name (a part "
+            "between dots is empty or longer than 63 characters)"
+        )),
+    ],
+    ids=["empty", "blank", "spaces", "with-port", "newline", "long-label"],
+)
+def test_bad_host(capsys: pytest.CaptureFixture[str], host: str, line: str) -> None:
+    """Empty, blank, spaced, with a port, multi-line, unresolvable by construction."""
+    code, err = run(capsys, "--host1", host, "--user1", "alice")
+    assert (code, err) == (ExitCode.USAGE, [f"imapcopy: error: {line}"])
+
+
+# --- the user's presets file ------------------------------------------------------------
+
+
+@pytest.fixture
+def user_presets() -> Path:
+    """Where the command line looks for the user's presets (XDG dir of this test)."""
+    path = Path(os.environ["XDG_CONFIG_HOME"]) / "imapcopy" / "presets.toml"
+    path.parent.mkdir(parents=True)
+    return path
+
+
+MINE = '[mine]\nname = "Mine"\nhost = "imap.mine.example"\nport = 993\nsecurity = "tls"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("[mine]\nname = 'Mine'\nhost = imap.mine.example\n",
+         "line 3: TOML syntax error: Invalid value"),
+        (MINE.replace("port = 993", 'port = "993"'),
+         'line 4: [mine] "port" must be an integer, not "993"'),
+        (MINE + "prot = 993\n", (
+            'line 6: [mine] unknown key "prot" (did you mean "port"? expected one of: host, '
+            "max_connections, name, note, port, roles, security, source_url, verified)"
+        )),
+        (MINE.replace('security = "tls"\n', ""), 'line 1: [mine] missing required key "security"'),
+        (MINE.replace('"imap.mine.example"', '"imap.mine.example\\n[evil]"'),
+         r'line 3: [mine] "host" must not contain spaces: "imap.mine.example\n[evil]"'),
+    ],
+    ids=["syntax", "type", "unknown-key", "missing-key", "newline-in-value"],
+)
+def test_broken_presets_file(
+    capsys: pytest.CaptureFixture[str], user_presets: Path, text: str, where: str
+) -> None:
+    """--preset with a broken presets file: file, line, preset and key on one line, exit 2;
+    a shipped preset is refused too (the user's file may redefine it)."""
+    user_presets.write_text(text)
+    for preset in ("mine", "gmail"):
+        code, err = run(capsys, "--preset1", preset, "--user1", "alice")
+        assert (code, err) == (ExitCode.USAGE, [f"imapcopy: error: {user_presets}, {where}"])
+
+
+# --- a hostile server -------------------------------------------------------------------
+
+
+@pytest.fixture
+def hostile_server() -> Iterator[int]:
+    """An "IMAP server" whose login refusal carries terminal escape codes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn, conn.makefile("rb") as lines:
+            conn.sendall(b"* OK ready\r\n")
+            for line in lines:
+                tag, command = line.split()[:2]
+                if command.upper() == b"CAPABILITY":
+                    conn.sendall(b"* CAPABILITY IMAP4rev1\r\n" + tag + b" OK done\r\n")
+                else:
+                    conn.sendall(tag + b" NO \x1b]0;owned\x07\x1b[2Jgo away\r\n")
+                    return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    listener.close()
+    thread.join(5)
+
+
+def test_server_words_cannot_drive_the_terminal(
+    capsys: pytest.CaptureFixture[str], hostile_server: int
+) -> None:
+    """Control characters in what a server says are shown escaped, on the one line
+    (whichever layer escapes them: the session quotes a refused login's words as bytes;
+    other server words reach the command line decoded, where one_line escapes them)."""
+    code, err = run(capsys, "--host1", "127.0.0.1", "--port1", str(hostile_server),
+                    "--plain1", "--user1", "alice")
+    assert code == ExitCode.AUTH
+    assert err == [(
+        f"imapcopy: error: source account alice on 127.0.0.1:{hostile_server}: the server "
+        r"refused the login or password (\x1b]0;owned\x07\x1b[2Jgo away); check them, or "
+        "use an app password if the provider requires one"
+    )]
+
+
+def test_one_line_escapes_breaks_and_control_codes() -> None:
+    """What goes to stderr as an error is one line with no terminal control codes; other
+    text is untouched."""
+    assert one_line("Boîte [1]\n\x1b[2J\x1b]0;owned\x07\r\tend\u200b\udcff") == (
+        r"Boîte [1]\n\x1b[2J\x1b]0;owned\x07\r\tend\u200b\udcff"
+    )
