@@ -34,19 +34,12 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # belt and braces: we have our own session
-    options = spec["options"]
     outcome = run_job(
         JobStore(spec["db"]),
         int(spec["job_id"]),
         _account(spec["source"]),
         _account(spec["destination"]),
-        CopyOptions(
-            send_report=bool(options["send_report"]),
-            include=tuple(options["include"]),
-            exclude=tuple(options["exclude"]),
-            max_reconnects=int(options["max_reconnects"]),
-            backoff_seconds=float(options["backoff_seconds"]),
-        ),
+        CopyOptions.from_dict(spec["options"]),
         cancel=cancel,
     )
     print(f"job {outcome.job_id}: {outcome.state.value}"

@@ -43,13 +43,7 @@ def launch_detached(
         "job_id": job_id,
         "source": _account_dict(source),
         "destination": _account_dict(destination),
-        "options": {
-            "send_report": options.send_report,
-            "include": list(options.include),
-            "exclude": list(options.exclude),
-            "max_reconnects": options.max_reconnects,
-            "backoff_seconds": options.backoff_seconds,
-        },
+        "options": options.to_dict(),
     }
     log_path = runner_log_path(store, job_id)
     ensure_private_dir(log_path.parent)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from fnmatch import fnmatchcase
+from typing import Any
 
 from imapcopy_tui.engine.folders import Folder
 from imapcopy_tui.engine.session import Timeouts
-from imapcopy_tui.engine.special import MappingRules
+from imapcopy_tui.engine.special import GmailViews, MappingRules
 
 
 @dataclass(frozen=True)
@@ -42,3 +43,24 @@ class CopyOptions:
         if self.include and not any(fnmatchcase(name, p) for p in self.include):
             return False
         return not any(fnmatchcase(name, p) for p in self.exclude)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (for the detached runner's JSON): every option, nothing lost."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CopyOptions:
+        """The inverse of :meth:`to_dict`; unknown keys are ignored (an older runner)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for name in ("include", "exclude"):
+            if name in values:
+                values[name] = tuple(values[name])
+        if "timeouts" in values:
+            values["timeouts"] = Timeouts(**values["timeouts"])
+        if "folder_rules" in values:
+            rules = dict(values["folder_rules"])
+            rules["renames"] = tuple(tuple(pair) for pair in rules.get("renames", ()))
+            rules["gmail_all_mail"] = GmailViews(rules.get("gmail_all_mail", GmailViews.SKIP))
+            values["folder_rules"] = MappingRules(**rules)
+        return cls(**values)

@@ -74,3 +74,4 @@ def test_the_pace_slows_after_throttling_and_recovers() -> None:
     for _ in range(60):
         pacer.succeeded()
     assert pacer.pause == 0.0
+
