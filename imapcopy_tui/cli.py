@@ -25,6 +25,7 @@ from imapcopy_tui.engine import trace
 from imapcopy_tui.engine.account import Account, Security, check_host, check_port
 from imapcopy_tui.engine.copier import CopyOptions
 from imapcopy_tui.engine.session import ConnectStep, Timeouts, test_connection
+from imapcopy_tui.engine.special import GmailViews, MappingRules
 from imapcopy_tui.errors import (
     AuthError,
     ConfigError,
@@ -123,6 +124,16 @@ def _add_trace_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _size_argument(text: str) -> int:
+    """``25M``, ``512K``, ``1G`` or a number of bytes."""
+    units = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+    cleaned = text.strip().upper().removesuffix("B")
+    number, unit = cleaned.rstrip("KMG"), cleaned[len(cleaned.rstrip("KMG")) :]
+    if not number.isdigit() or unit not in units or int(number) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 25M, 512K or 1000000")
+    return int(number) * units[unit]
+
+
 def build_parser() -> argparse.ArgumentParser:
     # No abbreviations: argparse would echo a mistyped "--passw=secret" in its error.
     parser = _Parser(
@@ -186,6 +197,36 @@ def build_parser() -> argparse.ArgumentParser:
         default=CopyOptions.max_reconnects,
         metavar="N",
         help="reconnections after a lost connection before giving up (default %(default)s)",
+    )
+    sync.add_argument(
+        "--f1f2",
+        "--map",
+        dest="renames",
+        action="append",
+        default=[],
+        metavar="SRC=DST",
+        help="copy source folder SRC (and its subfolders) into DST (repeatable); "
+        "wins over the special-folder mapping",
+    )
+    sync.add_argument(
+        "--no-automap",
+        action="store_true",
+        help="do not map Sent, Drafts, Trash, Junk, Archive to the destination's own folders",
+    )
+    sync.add_argument(
+        "--gmail-all-mail",
+        choices=[v.value for v in GmailViews],
+        default=GmailViews.SKIP.value,
+        help="Gmail source: 'skip' copies the label folders and not All Mail (default), "
+        "'instead' copies All Mail (plus Trash and Spam) and not the labels",
+    )
+    sync.add_argument(
+        "--maxsize",
+        type=_size_argument,
+        default=None,
+        metavar="SIZE",
+        help="do not send messages larger than SIZE (e.g. 25M); they are listed in the "
+        "report (default: the destination's APPENDLIMIT, else the preset's limit)",
     )
     _add_trace_option(sync)
     sync.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -334,6 +375,18 @@ def cmd_test(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def _folder_rules(args: argparse.Namespace) -> MappingRules:
+    try:
+        renames = tuple(MappingRules.parse_rename(rule) for rule in args.renames)
+    except ValueError as error:
+        raise UsageError(f"--f1f2: {error}") from None
+    return MappingRules(
+        special=not args.no_automap,
+        renames=renames,
+        gmail_all_mail=GmailViews(args.gmail_all_mail),
+    )
+
+
 def _connections(args: argparse.Namespace) -> int:
     """Parallel pairs asked for, within the providers' limits (Gmail allows about 15)."""
     if args.connections < 1:
@@ -367,6 +420,8 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
         max_reconnects=args.max_reconnects,
         connections=_connections(args),
         timeouts=Timeouts(read=args.timeout),
+        max_message_bytes=args.maxsize,
+        folder_rules=_folder_rules(args),
     )
     progress = ProgressLine()
     if args.dry_run:

@@ -7,6 +7,8 @@ views, and a French mailbox on a server without SPECIAL-USE.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -239,3 +241,47 @@ def test_rename_rule_syntax() -> None:
         MappingRules.parse_rename("Old Sent")
 
 
+
+
+def test_dry_run_lists_every_mapping_and_skip_before_copying(
+    tmp_path: Path,
+    dovecot_gmail: DovecotServer,
+    dovecot_exchange: DovecotServer,
+    make_user: object,
+) -> None:
+    """``imapcopy sync --dry-run``: where each folder would go and why, what is skipped and
+    why, the user's rule applied; nothing is created on the destination."""
+    assert callable(make_user)
+    src_user, dst_user = make_user(), make_user()
+    gmail_source(dovecot_gmail, src_user)
+    for name, server in (("1", dovecot_gmail), ("2", dovecot_exchange)):
+        (tmp_path / name).write_text(server.password + "\n")
+        (tmp_path / name).chmod(0o600)
+    run = subprocess.run(
+        [sys.executable, "-m", "imapcopy_tui", "sync", "--dry-run",
+         "--host1", dovecot_gmail.host, "--port1", str(dovecot_gmail.plain_port), "--plain1",
+         "--user1", src_user, "--passfile1", str(tmp_path / "1"),
+         "--host2", dovecot_exchange.host, "--port2", str(dovecot_exchange.plain_port),
+         "--plain2", "--user2", dst_user, "--passfile2", str(tmp_path / "2"),
+         "--f1f2", "Family=Private/Family"],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )
+    assert run.returncode == 0, run.stderr
+    plan = [line.strip() for line in run.stdout.splitlines()]
+    for expected in (
+        "INBOX -> INBOX (existing): 2 to copy, 0 already there",
+        "Family -> Private/Family (create; your rename rule): 1 to copy, 0 already there",
+        "[Gmail]/Sent Mail -> Sent Items (existing; the destination's Sent folder): "
+        "1 to copy, 0 already there",
+        "[Gmail]/Trash -> Deleted Items (existing; the destination's Trash folder): "
+        "1 to copy, 0 already there",
+        "Work -> Work (create): 2 to copy, 0 already there",
+    ):
+        assert expected in plan, run.stdout
+    why = "not copied: a Gmail view of mail that the label folders hold already"
+    for view in ("All Mail", "Important", "Starred"):
+        assert f"warning: [Gmail]/{view}: {why}" in run.stderr.splitlines(), run.stderr
+    assert "All Mail ->" not in run.stdout
+    assert set(contents(dovecot_exchange, dst_user)) == {
+        "INBOX", "Sent Items", "Deleted Items", "Junk Email", "Drafts", "Archive",
+    }
