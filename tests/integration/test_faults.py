@@ -307,3 +307,32 @@ def test_status_says_the_job_is_waiting_and_why(
     )
     assert waiting_line(store.get(job.id)) is None  # finished: no longer waiting
     assert_identical(corpus, dovecot_dst, unique_user)
+
+
+def test_the_source_is_only_read_and_the_destination_only_added_to(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    source_proxy: FaultProxy,
+    destination_proxy: FaultProxy,
+    unique_user: str,
+) -> None:
+    """Every command either side received, counted at the proxies during a copy and its
+    re-run: the source only reads (EXAMINE, never SELECT), the destination only gets
+    folders and messages added; no STORE, EXPUNGE, DELETE, RENAME, MOVE or COPY anywhere."""
+    src_user, corpus = corpus_source
+    for _ in range(2):
+        state = copy_through(
+            tmp_path, dovecot_src, src_user, dovecot_dst, unique_user,
+            source_port=source_proxy.port, destination_port=destination_proxy.port,
+        )
+        assert state is JobState.FINISHED
+    reading = {"CAPABILITY", "LOGIN", "AUTHENTICATE", "ID", "NAMESPACE", "LIST", "STATUS",
+               "EXAMINE", "FETCH", "SEARCH", "NOOP", "LOGOUT"}
+    assert set(source_proxy.commands) <= reading, source_proxy.commands
+    assert source_proxy.commands["EXAMINE"] > 0 and source_proxy.commands["FETCH"] > 0
+    adding = reading | {"SELECT", "CREATE", "SUBSCRIBE", "APPEND"}
+    assert set(destination_proxy.commands) <= adding, destination_proxy.commands
+    assert destination_proxy.commands["APPEND"] > 0
+    assert_identical(corpus, dovecot_dst, unique_user)
