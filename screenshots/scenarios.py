@@ -16,7 +16,7 @@ from unittest import mock
 from textual.pilot import Pilot
 
 from imapcopy_tui.engine.account import Account, Security
-from imapcopy_tui.engine.progress import CopyIssue, FolderCounts
+from imapcopy_tui.engine.progress import CopyIssue, CopyResult, FolderCounts
 from imapcopy_tui.engine.session import ConnectStep
 from imapcopy_tui.errors import AuthError
 from imapcopy_tui.storage.store import JobState, JobStore
@@ -46,6 +46,20 @@ def _counts(done_all: bool) -> list[FolderCounts]:
                      created=name != "INBOX", done=done_all or done)
         for name, total, copied, present, failed, done in FOLDERS
     ]
+
+
+def demo_plan(_source: Account, _destination: Account) -> CopyResult:
+    """What the preview answers for an OVH MX Plan -> OVH Exchange move (French names)."""
+    folders = [
+        FolderCounts("INBOX", "INBOX", total=1200),
+        FolderCounts("Archive", "Archive", total=3400, created=True),
+        FolderCounts("Archive/2019", "Archive/2019", total=2100, created=True),
+        FolderCounts("Envoyés", "Sent Items", total=980, note="the destination's Sent folder"),
+        FolderCounts("Corbeille", "Deleted Items", total=45,
+                     note="the destination's Trash folder"),
+        FolderCounts("Old Mail Box", "Old Mail Box", total=2, created=True),
+    ]
+    return CopyResult(folders=folders)
 
 
 def seed_jobs(store: JobStore) -> dict[str, int]:
@@ -156,7 +170,8 @@ SCENARIOS = [
         "source", app.catalogue.get("ovh_mx_plan"), SOURCE)), connection_fails=False),
     Scenario("4-connection-failed", before=_push(lambda app: ConnectScreen(
         "source", app.catalogue.get("ovh_mx_plan"), SOURCE)), connection_fails=True),
-    Scenario("5-sync", before=_push(lambda app: SyncScreen(app.store, SOURCE, DESTINATION))),
+    Scenario("5-sync", before=_push(
+        lambda app: SyncScreen(app.store, SOURCE, DESTINATION, preview=demo_plan))),
     Scenario("6-progress", before=_job("running")),
     Scenario("7-finished-with-errors", before=_job("errors")),
     Scenario("8-status", before=_seed, press=("ctrl+s", *"alice@gmail.com", "enter")),

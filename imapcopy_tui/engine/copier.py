@@ -224,6 +224,18 @@ class Copier(TransferMixin):
         self.result.finished_at = datetime.now(self.result.started_at.tzinfo)
         return self.result
 
+    def preview(self) -> CopyResult:
+        """The plan alone, for a person to check before copying: each folder with where it
+        goes and why (``FolderCounts.note``), its message count from STATUS, whether it
+        would be created, and what is skipped (warnings).  Nothing is read or created."""
+        self.options = replace(self.options, dry_run=True)
+        sessions = self._open_both()
+        try:
+            self._plan(*sessions)
+        finally:
+            _close(sessions)
+        return self.result
+
     def _back_off(self, exc: ConnectError, failures: int) -> None:
         """Wait before reconnecting, or give up (re-raise) past ``max_reconnects``."""
         if failures > self.options.max_reconnects:

@@ -99,6 +99,12 @@ async def test_keyboard_flow_copies_everything_and_status_says_finished(
         await pilot.pause()
         assert isinstance(app.screen, SyncScreen)
         assert f"From  {src_user} on" in text_of(app, "#summary")
+        # The plan, from the real servers, before anything is copied.
+        await wait_for(pilot, lambda: "INBOX" in text_of(app, "#plan"))
+        plan = text_of(app, "#plan").splitlines()
+        inbox = len(corpus.messages[("INBOX",)])
+        assert plan[0] == f"INBOX: {inbox} message{'s' * (inbox != 1)}"
+        assert "Archive/2019/Q1 (new): 2 messages" in plan
         await pilot.press("enter")  # the Sync button has the focus
         await pilot.pause()
         assert isinstance(app.screen, ProgressScreen)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Static
 
 from imapcopy_tui.engine.account import Account
-from imapcopy_tui.engine.copier import CopyOptions
+from imapcopy_tui.engine.copier import Copier, CopyOptions
+from imapcopy_tui.engine.ledger import MemoryLedger
+from imapcopy_tui.engine.progress import CopyResult
 from imapcopy_tui.errors import ImapCopyError, JobExistsError
 from imapcopy_tui.launcher import launch_detached
+from imapcopy_tui.plan import plan_lines
 from imapcopy_tui.storage.store import JobStore
 from imapcopy_tui.tui.messages import JobStarted
 from imapcopy_tui.tui.widgets import show_message
@@ -21,6 +27,14 @@ GENERAL_ERROR = "An error occurred while starting the synchronisation."
 
 def _describe(account: Account) -> str:
     return f"{account.login} on {account.host}:{account.port} ({account.security.value})"
+
+
+Preview = Callable[[Account, Account], CopyResult]
+
+
+def preview_copy(source: Account, destination: Account) -> CopyResult:
+    """Log in to both and make the plan (nothing is read or created)."""
+    return Copier(source, destination, MemoryLedger()).preview()
 
 
 class SyncScreen(Screen[None]):
@@ -37,8 +51,10 @@ class SyncScreen(Screen[None]):
         source: Account,
         destination: Account,
         connection_limit: int | None = None,
+        preview: Preview = preview_copy,
     ) -> None:
         super().__init__(name="sync")
+        self.preview = preview
         self.store = store
         self.source = source
         self.destination = destination
@@ -51,14 +67,16 @@ class SyncScreen(Screen[None]):
             yield Static("Step 3 of 3 - copy", classes="title")
             yield Static(
                 f"From  {_describe(self.source)}\n"
-                f"Into  {_describe(self.destination)}\n\n"
-                "Every message of every folder will be copied with its flags and dates.\n"
-                "Folders missing on the destination are created, even empty ones.\n"
-                "Nothing is deleted or changed on either side, and mail already there is\n"
-                "not copied twice. It can take hours: you may close the app meanwhile.",
+                f"Into  {_describe(self.destination)}\n"
+                "Every message is copied with its flags and dates; missing folders are\n"
+                "created. Nothing is deleted or changed on either side, and mail already\n"
+                "there is not copied twice. It can take hours: you may close the app.",
                 id="summary",
                 markup=False,
             )
+            with VerticalScroll(id="plan-box"):
+                yield Static("Making the plan: which folder goes where...", id="plan",
+                             markup=False)
             yield Checkbox("Send a report to the destination inbox at the end", value=True,
                            id="report")
             yield Static("", id="sync-error", classes="field-error", markup=False)
@@ -69,6 +87,21 @@ class SyncScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#sync", Button).focus()
+        self.query_one("#plan-box").border_title = "Plan: where each folder goes"
+        self._make_plan()
+
+    @work(thread=True, exclusive=True)
+    def _make_plan(self) -> None:
+        try:
+            lines = plan_lines(self.preview(self.source, self.destination))
+            text = "\n".join(lines)
+        except ImapCopyError as exc:
+            text = f"The plan could not be made ({exc}); the copy can still start."
+        self.app.call_from_thread(self._show_plan, text)
+
+    def _show_plan(self, text: str) -> None:
+        if self.is_attached:
+            self.query_one("#plan", Static).update(text)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "sync":
