@@ -22,10 +22,10 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 from imapclient.imap_utf7 import decode as decode_utf7
-from imapclient.imapclient import SocketTimeout, datetime_to_INTERNALDATE
+from imapclient.imapclient import SocketTimeout
 
 from imapcopy_tui.engine.account import Account, Security
-from imapcopy_tui.engine.wire import FetchedMessage, parse_fetch
+from imapcopy_tui.engine.wire import FetchedMessage, format_internal_date, parse_fetch
 from imapcopy_tui.errors import (
     AuthError,
     CertificateHostnameError,
@@ -564,7 +564,7 @@ class ImapSession:
         for message in messages:
             pending += b" (" + " ".join(message.flags).encode("ascii") + b")"
             if message.internal_date is not None:
-                pending += b' "' + datetime_to_INTERNALDATE(message.internal_date).encode() + b'"'
+                pending += b' "' + format_internal_date(message.internal_date).encode() + b'"'
             pending += b" {%d+}\r\n" % len(message.raw)
             if len(message.raw) < _COALESCE_BELOW:
                 pending += message.raw

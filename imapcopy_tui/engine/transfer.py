@@ -27,6 +27,7 @@ from imapcopy_tui.engine.progress import (
     Severity,
 )
 from imapcopy_tui.engine.session import FolderState, ImapSession, OutgoingMessage
+from imapcopy_tui.engine.wire import is_sendable_flag
 from imapcopy_tui.errors import ServerError
 
 _IDENTITY_ITEMS = ("RFC822.SIZE", "BODY.PEEK[HEADER]")
@@ -286,7 +287,8 @@ class TransferMixin:
             flags = tuple(
                 f
                 for f in message.flags
-                if f.isascii() and (f.startswith("\\") or destination_state.accepts_keyword(f))
+                if is_sendable_flag(f)
+                and (f.startswith("\\") or destination_state.accepts_keyword(f))
             )
             dropped_keywords.update(set(message.flags) - set(flags))
             outgoing.append((message, OutgoingMessage(body, flags, message.internal_date)))
