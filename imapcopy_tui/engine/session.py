@@ -530,6 +530,13 @@ class ImapSession:
         """MULTIAPPEND (RFC 3502): many messages in one command, all or none."""
         return self.has("MULTIAPPEND")
 
+    @property
+    def can_append_nul(self) -> bool:
+        """Whether a message holding NUL bytes can be appended.  A plain literal may not
+        carry them (RFC 3501); :meth:`append_many` sends such a message as a binary literal
+        (RFC 3516), streamed, when the server offers BINARY and LITERAL+."""
+        return self.has("BINARY") and self.has("LITERAL+") and self.can_append_many
+
     def append_many(self, folder: str, messages: Sequence[OutgoingMessage]) -> None:
         """APPEND ``messages`` to ``folder`` in one MULTIAPPEND command.
 
@@ -565,7 +572,9 @@ class ImapSession:
             pending += b" (" + " ".join(message.flags).encode("ascii") + b")"
             if message.internal_date is not None:
                 pending += b' "' + format_internal_date(message.internal_date).encode() + b'"'
-            pending += b" {%d+}\r\n" % len(message.raw)
+            # NUL bytes only travel in a binary literal (RFC 3516); see can_append_nul.
+            binary = b"~" if self.has("BINARY") and b"\x00" in message.raw else b""
+            pending += b" %s{%d+}\r\n" % (binary, len(message.raw))
             if len(message.raw) < _COALESCE_BELOW:
                 pending += message.raw
                 continue

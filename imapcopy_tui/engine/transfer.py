@@ -33,6 +33,10 @@ from imapcopy_tui.errors import ServerError
 _IDENTITY_ITEMS = ("RFC822.SIZE", "BODY.PEEK[HEADER]")
 _META_ITEMS = ("FLAGS", "INTERNALDATE", "RFC822.SIZE")
 DROPS_BEFORE_SKIPPING = 3
+NUL_REFUSED = (
+    "it contains NUL bytes, which IMAP carries only in a binary literal (RFC 3516), and "
+    "the destination does not offer BINARY with LITERAL+ and MULTIAPPEND; it was not sent"
+)
 
 
 @dataclass
@@ -281,6 +285,9 @@ class TransferMixin:
                     f"the connection broke {DROPS_BEFORE_SKIPPING} times while this "
                     "message was being copied; it was skipped",
                 )
+                continue
+            if b"\x00" in body and not dst.can_append_nul:
+                self._fail_message(counts, message, NUL_REFUSED)
                 continue
             if message.fingerprint is None:
                 message.fingerprint = fingerprint(header_section(body), message.size)
