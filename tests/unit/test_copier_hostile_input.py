@@ -1,12 +1,14 @@
 """Hostile input Dovecot cannot put on a source: raw NUL bytes from the source server,
-flags that are not atoms."""
+flags that are not atoms, internal dates the destination will not keep."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.copier import Copier, CopyOptions
 from imapcopy_tui.engine.ledger import MemoryLedger
-from imapcopy_tui.engine.progress import CopyResult
+from imapcopy_tui.engine.progress import CopyResult, Severity
 from tests.fakes import WHEN, FakeServer, Stored, connector, message
 
 SRC = Account(host="src", login="a", password="x")
@@ -61,3 +63,34 @@ def test_flags_that_are_not_atoms_are_dropped_and_named() -> None:
     assert result.errors == []
     (warning,) = result.warnings
     assert all(flag in warning.message for flag in odd if flag != "\\Recent")
+
+
+def test_internal_date_far_ahead_is_copied_with_a_warning() -> None:
+    """A date more than two hours ahead is sent as it is, but Dovecot (and maybe others)
+    would store the time of the copy instead, silently: the job says which messages."""
+    ahead = datetime.now(UTC) + timedelta(days=365 * 80)
+    source = FakeServer()
+    source.folders["INBOX"] = [Stored(message(1)), Stored(message(2), (), ahead),
+                               Stored(message(3), (), datetime.now(UTC) + timedelta(minutes=5))]
+    destination = FakeServer()
+    result = copy(source, destination)
+    assert [m.date for m in destination.folders["INBOX"]][1] == ahead
+    assert result.errors == []
+    (warning,) = result.warnings
+    assert warning.severity is Severity.WARNING and warning.uid == 2
+    assert "1 message(s) (UID 2)" in warning.message
+
+
+def test_internal_date_before_1970_is_copied_with_a_warning() -> None:
+    """Dovecot keeps internal dates as unsigned 32-bit seconds: one before 1970 (a broken
+    import's year 1, say) comes back decades ahead.  Sent as it is, with a warning."""
+    source = FakeServer()
+    early = [datetime(1, 1, 1, tzinfo=UTC), datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC)]
+    source.folders["INBOX"] = [Stored(message(1), (), early[0]), Stored(message(2)),
+                               Stored(message(3), (), early[1])]
+    destination = FakeServer()
+    result = copy(source, destination)
+    assert [m.date for m in destination.folders["INBOX"]] == [early[0], WHEN, early[1]]
+    (warning,) = result.warnings
+    assert warning.uid is None and "2 message(s) (UID 1, 3)" in warning.message
+    assert "before 1970" in warning.message
