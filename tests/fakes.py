@@ -43,6 +43,7 @@ class FakeServer:
     on_create: Callable[[str], None] | None = None
     on_fetch: Callable[[Sequence[int], Sequence[str]], None] | None = None
     multiappend: bool = True
+    binary: bool = False  # BINARY (RFC 3516): NUL bytes can be appended
     sessions: int = 0
     multiappends: int = 0
 
@@ -122,6 +123,10 @@ class FakeSession:
     @property
     def can_append_many(self) -> bool:
         return self.server.multiappend
+
+    @property
+    def can_append_nul(self) -> bool:
+        return self.server.binary and self.server.multiappend
 
     def append_many(self, folder: str, messages: Sequence[OutgoingMessage]) -> None:
         """All or nothing, like MULTIAPPEND."""

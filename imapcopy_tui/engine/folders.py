@@ -113,7 +113,9 @@ def plan_folders(
 
     Two source folders must never land in one destination folder (``a.b`` and ``a_b`` do,
     once a ``.`` is replaced; so do ``INBOX/Sub`` and ``Sub`` on an ``INBOX.`` server): the
-    later one gets a numbered name, and says why.
+    later one gets a numbered name, and says why.  Names are compared caselessly
+    (``casefold``), since many servers are case-insensitive: ``Work`` and ``work`` would
+    merge there.  A name whose separator was replaced says so too.
     """
     candidates = []
     for raw in source:
@@ -130,14 +132,19 @@ def plan_folders(
         parts, mapped_because = rename(source_parts) if rename else (source_parts, "")
         name = destination_ns.name(parts)
         why = ""
-        if name.upper() in taken:
+        if name.casefold() in taken:
             number = 2
-            while destination_ns.name(parts[:-1] + (f"{parts[-1]}_{number}",)).upper() in taken:
+            while destination_ns.name(parts[:-1] + (f"{parts[-1]}_{number}",)).casefold() in taken:
                 number += 1
             why = f"another source folder already maps to {name!r}"
             parts = parts[:-1] + (f"{parts[-1]}_{number}",)
             name = destination_ns.name(parts)
-        taken.add(name.upper())
+        elif any(destination_ns.separator in part for part in parts):
+            why = (
+                f"{destination_ns.separator!r} separates folders on the destination, so it "
+                f"became {SEPARATOR_STAND_IN!r}"
+            )
+        taken.add(name.casefold())
         planned.append(
             Folder(
                 source_name=raw.name,

@@ -22,11 +22,11 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 from imapclient.imap_utf7 import decode as decode_utf7
-from imapclient.imapclient import SocketTimeout, datetime_to_INTERNALDATE
+from imapclient.imapclient import SocketTimeout
 
 from imapcopy_tui.engine import trace
 from imapcopy_tui.engine.account import Account, Security
-from imapcopy_tui.engine.wire import FetchedMessage, parse_fetch
+from imapcopy_tui.engine.wire import FetchedMessage, format_internal_date, parse_fetch
 from imapcopy_tui.errors import (
     AuthError,
     CertificateHostnameError,
@@ -594,6 +594,13 @@ class ImapSession:
         """MULTIAPPEND (RFC 3502): many messages in one command, all or none."""
         return self.has("MULTIAPPEND")
 
+    @property
+    def can_append_nul(self) -> bool:
+        """Whether a message holding NUL bytes can be appended.  A plain literal may not
+        carry them (RFC 3501); :meth:`append_many` sends such a message as a binary literal
+        (RFC 3516), streamed, when the server offers BINARY and LITERAL+."""
+        return self.has("BINARY") and self.has("LITERAL+") and self.can_append_many
+
     def append_many(self, folder: str, messages: Sequence[OutgoingMessage]) -> None:
         """APPEND ``messages`` to ``folder`` in one MULTIAPPEND command.
 
@@ -628,8 +635,10 @@ class ImapSession:
         for message in messages:
             pending += b" (" + " ".join(message.flags).encode("ascii") + b")"
             if message.internal_date is not None:
-                pending += b' "' + datetime_to_INTERNALDATE(message.internal_date).encode() + b'"'
-            pending += b" {%d+}\r\n" % len(message.raw)
+                pending += b' "' + format_internal_date(message.internal_date).encode() + b'"'
+            # NUL bytes only travel in a binary literal (RFC 3516); see can_append_nul.
+            binary = b"~" if self.has("BINARY") and b"\x00" in message.raw else b""
+            pending += b" %s{%d+}\r\n" % (binary, len(message.raw))
             if len(message.raw) < _COALESCE_BELOW:
                 pending += message.raw
                 continue

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.policy import default as email_policy
 from typing import ParamSpec, TypeVar
@@ -32,11 +32,27 @@ from imapcopy_tui.engine.progress import (
     human_size,
 )
 from imapcopy_tui.engine.session import FolderState, ImapSession, OutgoingMessage
+from imapcopy_tui.engine.wire import is_sendable_flag
 from imapcopy_tui.errors import ServerBusyError, ServerError
 
 _IDENTITY_ITEMS = ("RFC822.SIZE", "BODY.PEEK[HEADER]")
 _META_ITEMS = ("FLAGS", "INTERNALDATE", "RFC822.SIZE")
 DROPS_BEFORE_SKIPPING = 3
+# Internal dates some destinations do not keep (see _warn_unkept_dates).
+FUTURE_DATE_MARGIN = timedelta(hours=2)  # Dovecot's INTERNALDATE_MAX_FUTURE_SECS
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DATE_AHEAD = (
+    "an internal date more than two hours ahead of this computer's clock; the destination "
+    "may store the time of the copy instead (Dovecot does)"
+)
+DATE_BEFORE_1970 = (
+    "an internal date before 1970; the destination may not keep it (Dovecot cannot: it "
+    "stores a date decades ahead instead)"
+)
+NUL_REFUSED = (
+    "it contains NUL bytes, which IMAP carries only in a binary literal (RFC 3516), and "
+    "the destination does not offer BINARY with LITERAL+ and MULTIAPPEND; it was not sent"
+)
 
 
 @dataclass
@@ -388,12 +404,16 @@ class TransferMixin:
                     "message was being copied; it was skipped",
                 )
                 continue
+            if b"\x00" in body and not dst.can_append_nul:
+                self._fail_message(counts, message, NUL_REFUSED)
+                continue
             if message.fingerprint is None:
                 message.fingerprint = fingerprint(header_section(body), message.size)
             flags = tuple(
                 f
                 for f in message.flags
-                if f.isascii() and (f.startswith("\\") or destination_state.accepts_keyword(f))
+                if is_sendable_flag(f)
+                and (f.startswith("\\") or destination_state.accepts_keyword(f))
             )
             dropped_keywords.update(set(message.flags) - set(flags))
             outgoing.append((message, OutgoingMessage(body, flags, message.internal_date)))
@@ -463,6 +483,33 @@ class TransferMixin:
                     + ", ".join(sorted(dropped_keywords))
                     + "; the messages were copied without them",
                     folder=counts.display_name,
+                    severity=Severity.WARNING,
+                )
+            )
+        self._warn_unkept_dates(messages, counts)
+
+    def _warn_unkept_dates(self, messages: Sequence[SourceMessage], counts: FolderCounts) -> None:
+        """Say which messages have an internal date the destination may not keep.
+
+        Dovecot, silently, stores the time of the APPEND instead of a date more than two
+        hours ahead, and keeps dates as unsigned 32-bit seconds, so one before 1970 wraps
+        to a date decades ahead; other servers may have limits of their own.  The bytes,
+        flags and identity are unaffected: such a message is copied, with this warning.
+        """
+        ahead = datetime.now(UTC) + FUTURE_DATE_MARGIN
+        dates = [(m, m.internal_date) for m in messages if m.internal_date is not None]
+        for why, found in (
+            (DATE_AHEAD, [m for m, date in dates if date > ahead]),
+            (DATE_BEFORE_1970, [m for m, date in dates if date < EPOCH]),
+        ):
+            if not found:
+                continue
+            uids = ", ".join(str(m.uid) for m in found[:10]) + (", ..." if len(found) > 10 else "")
+            self._issue(
+                CopyIssue(
+                    f"{len(found)} message(s) (UID {uids}) have {why}",
+                    folder=counts.display_name,
+                    uid=found[0].uid if len(found) == 1 else None,
                     severity=Severity.WARNING,
                 )
             )

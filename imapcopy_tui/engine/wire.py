@@ -1,17 +1,22 @@
-"""A fast reader of UID FETCH responses: the few items the copier asks for, nothing else.
+"""The wire forms the copier reads and writes: UID FETCH responses, internal dates, flags.
 
 IMAPClient's general parser tokenises every response in Python, which costs more CPU than
 the copy itself on large mailboxes.  imaplib already splits responses into lines and
 literals; here the non-literal text is searched with a few regular expressions.  Anything
 unexpected is left out, so the caller sees a missing item (and checks whether the message
 still exists) rather than a wrong one.
+
+What goes back out must be valid IMAP to the letter: an APPEND streams its messages as
+non-synchronising literals, and a server that answers BAD part way through reads the rest
+of the stream (message lines) as commands.  So internal dates are written here in the exact
+``date-time`` form, and only flags that are atoms are sent (:func:`is_sendable_flag`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from imapclient.datetime_util import parse_to_datetime
 
@@ -23,6 +28,17 @@ _DATE = re.compile(rb'[( ]INTERNALDATE "([^"]+)"')
 _LITERAL = re.compile(rb"[( ](BODY\[(?:HEADER)?\]) \{\d+\}\x00(\d+)\x00")
 _NIL_BODY = re.compile(rb"[( ](BODY\[(?:HEADER)?\]) NIL")
 _QUOTED_BODY = re.compile(rb'[( ](BODY\[(?:HEADER)?\]) "((?:[^"\\]|\\.)*)"')
+# RFC 3501 date-time, without its quotes: day (space-padded or two digits), month, 4-digit
+# year, time and a +hhmm zone.
+_DATE_TIME = re.compile(
+    rb"^ ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$"
+)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NUMBERS = {name.lower().encode(): number for number, name in enumerate(_MONTHS, 1)}
+SYSTEM_FLAGS = frozenset({"\\answered", "\\flagged", "\\deleted", "\\seen", "\\draft"})
+"""The system flags APPEND may carry (RFC 3501; ``\\Recent`` is the server's own), lower case."""
+# RFC 3501 ATOM-CHAR: printable ASCII but the atom-specials ( ) { % * " \ ] and space.
+_ATOM = re.compile(r"[!#$&'+-\[^-z|}~]+")
 
 
 @dataclass
@@ -80,7 +96,7 @@ def parse_fetch(data: list[bytes | tuple[bytes, bytes]]) -> dict[int, FetchedMes
             )
         if date := _DATE.search(text):
             try:
-                message.internal_date = parse_to_datetime(date.group(1), normalise=False)
+                message.internal_date = parse_internal_date(date.group(1))
             except ValueError:
                 message.internal_date = None
         for item in _LITERAL.finditer(text):
@@ -99,3 +115,60 @@ def parse_fetch(data: list[bytes | tuple[bytes, bytes]]) -> dict[int, FetchedMes
             if item.group(1) == b"BODY[HEADER]":
                 message.header = b""
     return found
+
+
+def parse_internal_date(raw: bytes) -> datetime:
+    """An INTERNALDATE (RFC 3501 ``date-time``) as an aware datetime, in its own zone.
+
+    Read to the letter rather than by IMAPClient's parser, which takes a year below 100 for
+    a two-digit one (``01-Jan-0001`` came back as 2001).  Another form some server sends is
+    left to IMAPClient.  A zone of a day or more (``+9959``; Dovecot takes it in APPEND)
+    cannot be kept and gives the same instant in UTC.  Raises ``ValueError`` when unreadable.
+    """
+    match = _DATE_TIME.match(raw)
+    if match is None:
+        parsed: datetime = parse_to_datetime(raw, normalise=False)
+        return parsed
+    day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
+    number = _MONTH_NUMBERS.get(month.lower())
+    if number is None:
+        raise ValueError(f"unknown month in {raw!r}")
+    offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
+    offset = -offset if sign == b"-" else offset
+    wall = datetime(int(year), number, int(day), int(hour), int(minute), int(second))
+    if abs(offset) < timedelta(days=1):
+        return wall.replace(tzinfo=timezone(offset))
+    try:
+        return (wall - offset).replace(tzinfo=UTC)
+    except OverflowError as exc:  # before year 1 or after 9999
+        raise ValueError(f"internal date out of range: {raw!r}") from exc
+
+
+def format_internal_date(when: datetime) -> str:
+    """``when`` as an RFC 3501 ``date-time`` (without the quotes), for APPEND.
+
+    The year always has four digits (``strftime`` writes ``999`` for 999, which servers
+    refuse).  An offset IMAP cannot write (seconds in it) gives the same instant in UTC;
+    microseconds are dropped.  A naive datetime is taken as local time.
+    """
+    if when.tzinfo is None:
+        when = when.astimezone()
+    offset = when.utcoffset() or timedelta(0)
+    if offset % timedelta(minutes=1):
+        when, offset = when.astimezone(UTC), timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    hours, minutes = divmod(abs(minutes), 60)
+    sign = "-" if offset < timedelta(0) else "+"
+    return (
+        f"{when.day:02d}-{_MONTHS[when.month - 1]}-{when.year:04d} "
+        f"{when.hour:02d}:{when.minute:02d}:{when.second:02d} {sign}{hours:02d}{minutes:02d}"
+    )
+
+
+def is_sendable_flag(flag: str) -> bool:
+    """Whether APPEND can carry ``flag``: a system flag of RFC 3501, or a keyword that is an
+    atom.  A server answers BAD to anything else (``\\Recent``, ``\\Foo``, ``a"b``, 8-bit),
+    and one BAD in a streamed MULTIAPPEND would turn the messages after it into commands."""
+    if flag.startswith("\\"):
+        return flag.lower() in SYSTEM_FLAGS
+    return _ATOM.fullmatch(flag) is not None

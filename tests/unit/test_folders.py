@@ -59,7 +59,8 @@ def test_plan_orders_inbox_first_and_parents_before_children() -> None:
 
 def test_two_source_folders_never_share_a_destination_folder() -> None:
     """'a.b' and 'a_b' (after the '.' is replaced), or INBOX/Sub and Sub on an INBOX.
-    server, would merge into one folder: the later one gets a numbered name and a reason."""
+    server, would merge into one folder: the later one gets a numbered name and a reason
+    (and 'a.b' says its '.' was replaced)."""
     raw = [
         RawFolder("INBOX", "/", frozenset()),
         RawFolder("a.b", "/", frozenset()),
@@ -77,7 +78,9 @@ def test_two_source_folders_never_share_a_destination_folder() -> None:
         "a.b": "INBOX.a_b",
         "a_b": "INBOX.a_b_2",
     }
-    assert [f.source_name for f in plan if f.renamed_because] == ["Sub", "a_b"]
+    reasons = {f.source_name: f.renamed_because for f in plan if f.renamed_because}
+    assert sorted(reasons) == ["Sub", "a.b", "a_b"]
+    assert "separates folders" in reasons["a.b"] and "already maps" in reasons["a_b"]
 
 
 def test_other_users_and_shared_folders_are_not_copied() -> None:
