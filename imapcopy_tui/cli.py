@@ -218,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=[v.value for v in GmailViews],
         default=GmailViews.SKIP.value,
         help="Gmail source: 'skip' copies the label folders and not All Mail (default), "
+        "'unlabelled' adds All Mail's messages that no label holds (into Archive), "
         "'instead' copies All Mail (plus Trash and Spam) and not the labels",
     )
     sync.add_argument(

@@ -30,7 +30,7 @@ from datetime import datetime
 
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.budget import ByteBudget
-from imapcopy_tui.engine.folders import INBOX, Folder, Namespace, is_selectable, plan_folders
+from imapcopy_tui.engine.folders import INBOX, Folder, Namespace, plan_folders
 from imapcopy_tui.engine.ledger import (
     FolderPair,
     FolderSnapshot,
@@ -56,13 +56,7 @@ from imapcopy_tui.engine.session import (
     RawFolder,
     open_session,
 )
-from imapcopy_tui.engine.special import (
-    GMAIL_PARENTS,
-    FolderMapping,
-    GmailViews,
-    MappingRules,
-    gmail_views,
-)
+from imapcopy_tui.engine.special import FolderMapping, MappingRules, choose_gmail_folders
 from imapcopy_tui.engine.transfer import SourceMessage, TransferMixin
 from imapcopy_tui.errors import (
     AuthError,
@@ -125,16 +119,6 @@ def _close(sessions: tuple[ImapSession, ImapSession]) -> None:
         session.close()
 
 
-GMAIL_ROOTS = {(parent,) for parent in GMAIL_PARENTS}
-
-
-def _is_all_mail(folder: RawFolder, ns: Namespace) -> bool:
-    return "\\all" in {f.lower() for f in folder.flags} or ns.parts(folder.name)[-1].casefold() in {
-        "all mail",
-        "alle nachrichten",
-    }
-
-
 def _folder_names(folders: Sequence[RawFolder]) -> set[str]:
     return {INBOX if f.name.upper() == INBOX else f.name for f in folders}
 
@@ -171,6 +155,9 @@ class Copier(TransferMixin):
         self._destination_status: dict[str, FolderStatus] = {}
         self._budget = ByteBudget(self.options.memory_budget_bytes)
         self._size_limit: int | None = None  # the largest message the destination takes
+        self._unlabelled_only: frozenset[str] = frozenset()  # Gmail's All Mail, labels off
+        self._labelled: Counter[str] | None = None  # identities in Gmail's label folders
+        self._plan_folders: list[Folder] = []
         self._source_pacer = Pacer(self.options.backoff_seconds, self.options.max_backoff_seconds)
         self._destination_pacer = Pacer(
             self.options.backoff_seconds, self.options.max_backoff_seconds
@@ -460,6 +447,7 @@ class Copier(TransferMixin):
             for f in plan_folders(source_raw, source_ns, destination_ns, mapping)
             if self.options.wants(f)
         ]
+        self._plan_folders = folders
         for folder in folders:
             if folder.renamed_because:
                 self._issue(
@@ -502,31 +490,39 @@ class Copier(TransferMixin):
     def _without_gmail_views(
         self, folders: list[RawFolder], ns: Namespace, rules: MappingRules
     ) -> list[RawFolder]:
-        """Gmail shows each message in every label's folder and again in its views: copy
-        one or the other (the labels, unless the user chose All Mail), and say which."""
-        views = gmail_views(folders, ns)
-        if not views:
-            return folders
-        # "[Gmail]" itself only holds Gmail's own folders, which go elsewhere.
-        folders = [f for f in folders if ns.parts(f.name) not in GMAIL_ROOTS]
-        all_mail = {f.name for f in folders if f.name in views and _is_all_mail(f, ns)}
-        if rules.gmail_all_mail is GmailViews.INSTEAD and all_mail:
-            kept = [
-                f
-                for f in folders
-                if f.name in all_mail
-                or {"\\trash", "\\junk"} & {x.lower() for x in f.flags}
-                or not is_selectable(f)
-            ]
-            why = "All Mail is copied instead of the label folders (your choice)"
-        else:
-            kept = [f for f in folders if f.name not in views]
-            why = "a Gmail view of mail that the label folders hold already"
-        for folder in folders:
-            if folder not in kept:
-                self._issue(
-                    CopyIssue(f"not copied: {why}", folder=folder.name, severity=Severity.WARNING)
-                )
+        """Gmail's views go (or stay, as the user chose); each skip is said in the plan."""
+        choice = choose_gmail_folders(folders, ns, rules.gmail_all_mail)
+        for name, why in choice.skipped:
+            self._issue(CopyIssue(f"not copied: {why}", folder=name, severity=Severity.WARNING))
+        self._unlabelled_only = choice.unlabelled_only
+        return choice.kept
+
+    def _labelled_identities(self, src: ImapSession) -> Counter[str]:
+        """The identities of every message in the folders copied besides Gmail's All Mail
+        (computed once: All Mail is one folder)."""
+        if self._labelled is None:
+            found: Counter[str] = Counter()
+            for folder in self._plan_folders:
+                if folder.selectable and folder.source_name not in self._unlabelled_only:
+                    _, uids = src.examine_uids(folder.source_name)
+                    scanned = self._scan(src, uids, with_identity=True)
+                    found.update(m.fingerprint for m in scanned if m.fingerprint)
+            self._labelled = found
+        return self._labelled
+
+    def _without_labelled(
+        self, messages: list[SourceMessage], labelled: Counter[str], counts: FolderCounts
+    ) -> list[SourceMessage]:
+        """All Mail's messages that no label folder holds (each identity counted once per
+        copy in the labels, so true duplicates stay)."""
+        remaining = labelled.copy()
+        kept = []
+        for message in messages:
+            if message.fingerprint and remaining[message.fingerprint] > 0:
+                remaining[message.fingerprint] -= 1
+            else:
+                kept.append(message)
+        counts.total -= len(messages) - len(kept)  # copied with their labels instead
         return kept
 
     def _fail_folder(self, counts: FolderCounts, message: str) -> None:
@@ -631,6 +627,13 @@ class Copier(TransferMixin):
     ) -> None:
         counts.copied = counts.present = counts.failed = counts.bytes_copied = 0
         counts.error = None
+        labelled = None
+        if folder.source_name in self._unlabelled_only:
+            try:
+                labelled = self._labelled_identities(src)
+            except ServerError as exc:
+                self._fail_folder(counts, f"cannot read the label folders to compare: {exc}")
+                return
         destination_name = folder.destination_name
         exists_on_destination = destination_name in self._destination_folders
         pair = self._pair(folder)
@@ -680,7 +683,7 @@ class Copier(TransferMixin):
         # destination folder; otherwise each is computed from the body as it passes.
         compare = bool(destination_state and destination_state.exists)
         try:
-            messages = self._scan(src, todo, with_identity=compare)
+            messages = self._scan(src, todo, with_identity=compare or labelled is not None)
             available: Counter[str] = Counter()
             if messages and compare:
                 available = self._destination_fingerprints(dst)
@@ -689,6 +692,8 @@ class Copier(TransferMixin):
             self._fail_folder(counts, f"cannot read the folder's messages: {exc}")
             return
         counts.total -= len(todo) - len(messages)  # expunged meanwhile
+        if labelled is not None:
+            messages = self._without_labelled(messages, labelled, counts)
         to_copy: list[SourceMessage] = []
         found: list[LedgerEntry] = []
         for message in messages:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from imapcopy_tui.engine.folders import INBOX, Namespace
+from imapcopy_tui.engine.folders import INBOX, Namespace, is_selectable
 from imapcopy_tui.engine.session import RawFolder
 
 ROLES = ("\\Sent", "\\Drafts", "\\Trash", "\\Junk", "\\Archive")
@@ -173,6 +173,7 @@ class GmailViews(StrEnum):
 
     SKIP = "skip"  # copy the label folders only (the default)
     INSTEAD = "instead"  # copy All Mail, skip the label folders
+    UNLABELLED = "unlabelled"  # the label folders, and from All Mail what no label holds
 
 
 @dataclass(frozen=True)
@@ -252,6 +253,8 @@ class FolderMapping:
     source_special: dict[str, SpecialFolder] = field(default_factory=dict)
     destination_special: dict[str, SpecialFolder] = field(default_factory=dict)
     gmail_source: bool = False
+    all_mail: tuple[str, ...] | None = None  # Gmail's All Mail, when it goes to the archive
+    archive: tuple[str, ...] = ("Archive",)
 
     @classmethod
     def build(
@@ -263,20 +266,24 @@ class FolderMapping:
         destination_ns: Namespace,
     ) -> FolderMapping:
         gmail = any(source_ns.parts(f.name)[0] in GMAIL_PARENTS for f in source)
-        if not rules.special:
-            return cls(rules, gmail_source=gmail)
-        return cls(
-            rules,
-            special_folders(source, source_ns),
-            special_folders(destination, destination_ns),
-            gmail,
-        )
+        mapping = cls(rules, gmail_source=gmail)
+        if rules.special:
+            mapping.source_special = special_folders(source, source_ns)
+            mapping.destination_special = special_folders(destination, destination_ns)
+        if gmail and rules.gmail_all_mail is GmailViews.UNLABELLED:
+            found = [source_ns.parts(f.name) for f in source if is_all_mail(f, source_ns)]
+            mapping.all_mail = found[0] if found else None
+            archive = mapping.destination_special.get("\\Archive")
+            mapping.archive = archive.parts if archive else ("Archive",)
+        return mapping
 
     def __call__(self, parts: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
         for source, destination in self.rules.renames:
             rule = tuple(source.split("/"))
             if parts[: len(rule)] == rule:
                 return tuple(destination.split("/")) + parts[len(rule) :], "your rename rule"
+        if self.all_mail and parts[: len(self.all_mail)] == self.all_mail:
+            return self.archive, "Gmail's archived mail: what no label folder holds"
         for role, special in self.source_special.items():
             root = special.parts
             if parts[: len(root)] != root:
@@ -294,3 +301,60 @@ class FolderMapping:
         if self.gmail_source and parts[0] in GMAIL_PARENTS and len(parts) > 1:
             return parts[1:], "Gmail's own folder, without the [Gmail] level"
         return parts, ""
+
+
+GMAIL_ROOTS = {(parent,) for parent in GMAIL_PARENTS}
+
+
+def is_all_mail(folder: RawFolder, ns: Namespace) -> bool:
+    named = ns.parts(folder.name)[-1].casefold() in {"all mail", "alle nachrichten"}
+    return "\\all" in {f.lower() for f in folder.flags} or named
+
+
+@dataclass(frozen=True)
+class GmailChoice:
+    kept: list[RawFolder]
+    skipped: list[tuple[str, str]]  # (source name, why)
+    unlabelled_only: frozenset[str] = frozenset()  # All Mail, to copy minus labelled mail
+
+
+def choose_gmail_folders(
+    folders: Sequence[RawFolder], ns: Namespace, all_mail: GmailViews
+) -> GmailChoice:
+    """Which folders of a Gmail source to copy: each message once.
+
+    Not Gmail (no views): everything.  Else the ``[Gmail]`` level itself never (it only
+    holds Gmail's folders, which go elsewhere), and by ``all_mail``: the label folders and
+    no view; All Mail (and Trash and Spam, which it does not hold) instead of the labels;
+    or the labels plus, from All Mail, the messages no label folder holds.
+    """
+    views = gmail_views(folders, ns)
+    if not views:
+        return GmailChoice(list(folders), [])
+    folders = [f for f in folders if ns.parts(f.name) not in GMAIL_ROOTS]
+    all_mail_names = {f.name for f in folders if f.name in views and is_all_mail(f, ns)}
+    unlabelled: frozenset[str] = frozenset()
+    if all_mail is GmailViews.INSTEAD and all_mail_names:
+        kept = [
+            f
+            for f in folders
+            if f.name in all_mail_names
+            or {"\\trash", "\\junk"} & {x.lower() for x in f.flags}
+            or not is_selectable(f)
+        ]
+        why = "All Mail is copied instead of the label folders (your choice)"
+    elif all_mail is GmailViews.UNLABELLED and all_mail_names:
+        kept = [f for f in folders if f.name not in views or f.name in all_mail_names]
+        unlabelled = frozenset(all_mail_names)
+        why = "a Gmail view of mail that the label folders hold already"
+    else:
+        kept = [f for f in folders if f.name not in views]
+        why = "a Gmail view of mail that the label folders hold already"
+    skipped = [(f.name, why) for f in folders if f not in kept]
+    if all_mail is GmailViews.SKIP:
+        skipped = [
+            (name, f"{reason}; its messages without any label are not copied either "
+             "(--gmail-all-mail unlabelled copies them)" if name in all_mail_names else reason)
+            for name, reason in skipped
+        ]
+    return GmailChoice(kept, skipped, unlabelled)

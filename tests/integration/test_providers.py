@@ -21,6 +21,10 @@ from tests.dovecot import DovecotServer
 from tests.helpers import account, is_report, new_store, sync
 
 pytestmark = pytest.mark.dovecot
+UNLABELLED_HINT = (
+    "its messages without any label are not copied either "
+    "(--gmail-all-mail unlabelled copies them)"
+)
 
 
 def message(subject: str, size: int = 200) -> bytes:
@@ -150,7 +154,9 @@ def test_gmail_labels_are_copied_once_and_its_views_skipped(
     skipped = sorted((w.folder, w.message) for w in outcome.result.warnings)
     why = "not copied: a Gmail view of mail that the label folders hold already"
     assert skipped == [
-        ("[Gmail]/All Mail", why), ("[Gmail]/Important", why), ("[Gmail]/Starred", why),
+        ("[Gmail]/All Mail", f"{why}; {UNLABELLED_HINT}"),
+        ("[Gmail]/Important", why),
+        ("[Gmail]/Starred", why),
     ]
 
 
@@ -279,9 +285,39 @@ def test_dry_run_lists_every_mapping_and_skip_before_copying(
     ):
         assert expected in plan, run.stdout
     why = "not copied: a Gmail view of mail that the label folders hold already"
-    for view in ("All Mail", "Important", "Starred"):
-        assert f"warning: [Gmail]/{view}: {why}" in run.stderr.splitlines(), run.stderr
+    warnings = run.stderr.splitlines()
+    assert f"warning: [Gmail]/All Mail: {why}; {UNLABELLED_HINT}" in warnings, run.stderr
+    for view in ("Important", "Starred"):
+        assert f"warning: [Gmail]/{view}: {why}" in warnings, run.stderr
     assert "All Mail ->" not in run.stdout
     assert set(contents(dovecot_exchange, dst_user)) == {
         "INBOX", "Sent Items", "Deleted Items", "Junk Email", "Drafts", "Archive",
     }
+
+
+@pytest.mark.parametrize("destination", ["dovecot_exchange", "dovecot_dst"])
+def test_gmail_labels_plus_archived_mail_from_all_mail(
+    tmp_path: Path,
+    destination: str,
+    request: pytest.FixtureRequest,
+    dovecot_gmail: DovecotServer,
+    make_user: object,
+) -> None:
+    """``--gmail-all-mail unlabelled``: the label folders as by default, and from All Mail
+    only what no label folder holds (Gmail's archived mail, or mail only starred or
+    important), into the destination's Archive folder: every message once."""
+    assert callable(make_user)
+    dst_server: DovecotServer = request.getfixturevalue(destination)
+    src_user, dst_user = make_user(), make_user()
+    layout = gmail_source(dovecot_gmail, src_user)
+    store = new_store(tmp_path)
+    outcome = sync(store, account(dovecot_gmail, src_user),
+                   account(dst_server, dst_user, "destination"), send_report=False,
+                   folder_rules=MappingRules(gmail_all_mail=GmailViews.UNLABELLED))
+    assert outcome.state is JobState.FINISHED, (outcome.failure, outcome.result.errors)
+    found = contents(dst_server, dst_user)
+    assert found["Archive"] == [message("archived, no label")]
+    assert found["Work"] == layout["Work"] and found["INBOX"] == layout["INBOX"]
+    assert "All Mail" not in found and "Starred" not in found
+    (all_mail,) = [f for f in outcome.result.folders if f.display_name == "[Gmail]/All Mail"]
+    assert (all_mail.destination_name, all_mail.total, all_mail.copied) == ("Archive", 1, 1)
