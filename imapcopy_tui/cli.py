@@ -186,10 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument(
         "--connections",
         type=int,
-        default=CopyOptions.connections,
+        default=None,
         metavar="N",
-        help="connection pairs copying folders in parallel (default %(default)s; "
-        "a preset's limit applies)",
+        help=f"connection pairs copying folders in parallel (default {CopyOptions.connections}, "
+        "or a preset's lower limit; N overrides the preset's limit)",
     )
     sync.add_argument(
         "--max-reconnects",
@@ -389,8 +389,9 @@ def _folder_rules(args: argparse.Namespace) -> MappingRules:
 
 
 def _connections(args: argparse.Namespace) -> int:
-    """Parallel pairs asked for, within the providers' limits (Gmail allows about 15)."""
-    if args.connections < 1:
+    """Parallel pairs: what the user asked for, else the default within the providers'
+    limits (Gmail allows about 15 connections per account)."""
+    if args.connections is not None and args.connections < 1:
         raise UsageError("--connections must be at least 1")
     limits = []
     for n in SIDES:
@@ -401,7 +402,15 @@ def _connections(args: argparse.Namespace) -> int:
             limit = load_presets().get(name).max_connections
             if limit:
                 limits.append(limit)
-    return int(min([args.connections, *limits]))
+    if args.connections is None:
+        return int(min([CopyOptions.connections, *limits]))
+    if limits and args.connections > min(limits):
+        print(
+            f"imapcopy: warning: --connections {args.connections} is above the provider's "
+            f"limit of {min(limits)}; it may refuse the extra connections",
+            file=sys.stderr,
+        )
+    return int(args.connections)
 
 
 def cmd_sync(args: argparse.Namespace) -> ExitCode:

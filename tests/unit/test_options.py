@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+from pathlib import Path
 
+import pytest
+
+from imapcopy_tui.cli import _connections
 from imapcopy_tui.engine.options import CopyOptions
 from imapcopy_tui.engine.session import Timeouts
 from imapcopy_tui.engine.special import GmailViews, MappingRules
+from imapcopy_tui.errors import UsageError
 
 
 def test_copy_options_survive_the_trip_to_the_detached_runner() -> None:
@@ -18,3 +25,29 @@ def test_copy_options_survive_the_trip_to_the_detached_runner() -> None:
                                   gmail_all_mail=GmailViews.INSTEAD),
     )
     assert CopyOptions.from_dict(json.loads(json.dumps(options.to_dict()))) == options
+
+
+def _args(connections: int | None, preset: str | None) -> argparse.Namespace:
+    return argparse.Namespace(connections=connections, preset1=preset, preset2=None)
+
+
+def test_connections_default_within_the_preset_limit_and_explicit_wins(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The default (4) is lowered to a provider's limit; an explicit --connections wins,
+    with a warning when it is above the limit."""
+    presets = Path(os.environ["XDG_CONFIG_HOME"]) / "imapcopy" / "presets.toml"
+    presets.parent.mkdir(parents=True)
+    presets.write_text(
+        '[tiny]\nname = "Tiny"\nhost = "imap.tiny.example"\nport = 993\n'
+        'security = "tls"\nmax_connections = 2\n'
+    )
+    assert _connections(_args(None, None)) == CopyOptions.connections == 4
+    assert _connections(_args(None, "gmail")) == 4
+    assert _connections(_args(None, "tiny")) == 2
+    assert capsys.readouterr().err == ""
+    assert _connections(_args(3, "tiny")) == 3
+    assert "above the provider's limit of 2" in capsys.readouterr().err
+    assert _connections(_args(1, "tiny")) == 1
+    with pytest.raises(UsageError, match="at least 1"):
+        _connections(_args(0, None))
