@@ -229,6 +229,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not send messages larger than SIZE (e.g. 25M); they are listed in the "
         "report (default: the destination's APPENDLIMIT, else the preset's limit)",
     )
+    sync.add_argument(
+        "--maxbytespersecond",
+        type=_size_argument,
+        default=None,
+        metavar="SIZE",
+        help="send at most SIZE per second on average, all connections together "
+        "(e.g. 500K; for providers that limit upload volume)",
+    )
     _add_trace_option(sync)
     sync.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
@@ -431,6 +439,7 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
         connections=_connections(args),
         timeouts=Timeouts(read=args.timeout),
         max_message_bytes=args.maxsize,
+        max_bytes_per_second=args.maxbytespersecond,
         folder_rules=_folder_rules(args),
     )
     progress = ProgressLine()

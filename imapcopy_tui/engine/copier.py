@@ -39,7 +39,7 @@ from imapcopy_tui.engine.ledger import (
     LedgerScope,
 )
 from imapcopy_tui.engine.options import CopyOptions
-from imapcopy_tui.engine.pacing import MAX_SUGGESTED_WAIT, BatchSizer, Pacer
+from imapcopy_tui.engine.pacing import MAX_SUGGESTED_WAIT, BatchSizer, Pacer, RateLimit
 from imapcopy_tui.engine.progress import (
     CopyIssue,
     CopyListener,
@@ -155,6 +155,8 @@ class Copier(TransferMixin):
         self._destination_status: dict[str, FolderStatus] = {}
         self._budget = ByteBudget(self.options.memory_budget_bytes)
         self._size_limit: int | None = None  # the largest message the destination takes
+        rate = self.options.max_bytes_per_second
+        self._rate_limit = RateLimit(rate) if rate else None
         self._unlabelled_only: frozenset[str] = frozenset()  # Gmail's All Mail, labels off
         self._labelled: Counter[str] | None = None  # identities in Gmail's label folders
         self._plan_folders: list[Folder] = []

@@ -29,6 +29,7 @@ class CopyOptions:
     # Messages larger than this are not sent (listed in the report instead); the
     # destination's APPENDLIMIT, when lower, wins.  None: no limit of our own.
     max_message_bytes: int | None = None
+    max_bytes_per_second: int | None = None  # upload pace over all pairs (None: no limit)
     busy_retries: int = 8
     limit_retries: int = 2
     timeouts: Timeouts = field(default_factory=Timeouts)

@@ -12,6 +12,8 @@ One :class:`Pacer` per side of the job, shared by every connection pair.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from imapcopy_tui.errors import ServerBusyError
@@ -101,3 +103,25 @@ class BatchSizer:
                 self._through = 0
                 self.count = min(self._max_count, self.count * 2)
                 self.bytes = min(self._max_bytes, self.bytes * 2)
+
+
+class RateLimit:
+    """At most ``bytes_per_second`` sent, on average, by every pair together.
+
+    imapsync's ``--maxbytespersecond``: for providers that count upload volume (Gmail) or
+    a link the copy must not fill.  The first second's worth goes at once.
+    """
+
+    def __init__(self, bytes_per_second: int, clock: Callable[[], float] = time.monotonic):
+        self.rate = bytes_per_second
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._next_free = clock()  # when the bytes granted so far will have "drained"
+
+    def delay_for(self, size: int) -> float:
+        """Book ``size`` bytes; return how long to wait before sending them."""
+        with self._lock:
+            now = self._clock()
+            start = max(self._next_free, now)  # an idle link earns no credit beyond a second
+            self._next_free = start + size / self.rate
+            return max(0.0, self._next_free - now - 1.0)

@@ -22,7 +22,7 @@ from imapcopy_tui.engine.budget import ByteBudget
 from imapcopy_tui.engine.identity import fingerprint, header_section
 from imapcopy_tui.engine.ledger import Ledger, LedgerEntry, LedgerScope
 from imapcopy_tui.engine.options import CopyOptions
-from imapcopy_tui.engine.pacing import BatchSizer, Pacer
+from imapcopy_tui.engine.pacing import BatchSizer, Pacer, RateLimit
 from imapcopy_tui.engine.progress import (
     CopyIssue,
     CopyListener,
@@ -113,6 +113,7 @@ class TransferMixin:
     _source_pacer: Pacer
     _destination_pacer: Pacer
     _batch_size: BatchSizer
+    _rate_limit: RateLimit | None
 
     def _check_cancel(self) -> None:
         raise NotImplementedError
@@ -328,6 +329,8 @@ class TransferMixin:
         """
         if not outgoing:
             return
+        if self._rate_limit is not None:
+            self._sleep(self._rate_limit.delay_for(sum(len(o.raw) for _, o in outgoing)))
         careful = scope.source_folder in self._careful_folders
         if dst.can_append_many and not careful:
             self._local.in_flight = (scope.source_folder, None)

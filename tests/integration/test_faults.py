@@ -336,3 +336,34 @@ def test_the_source_is_only_read_and_the_destination_only_added_to(
     assert set(destination_proxy.commands) <= adding, destination_proxy.commands
     assert destination_proxy.commands["APPEND"] > 0
     assert_identical(corpus, dovecot_dst, unique_user)
+
+
+def test_bandwidth_cap_paces_the_copy(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    make_user: object,
+) -> None:
+    """--maxbytespersecond: 1.2 MB at 400 kB/s cannot take less than about 2 s (the first
+    second's worth goes at once), and the copy is still exact."""
+    assert callable(make_user)
+    src_user, dst_user = make_user(), make_user()
+    client = dovecot_src.client(src_user)
+    bodies = [f"Subject: big {i}\r\n\r\n".encode() + bytes([65 + i]) * 100_000 + b"\r\n"
+              for i in range(12)]
+    for body in bodies:
+        client.append("INBOX", body)
+    client.logout()
+    store = new_store(tmp_path)
+    started = time.monotonic()
+    outcome = sync(store, account(dovecot_src, src_user),
+                   account(dovecot_dst, dst_user, "destination"), send_report=False,
+                   max_bytes_per_second=400_000, fetch_batch_count=2)
+    elapsed = time.monotonic() - started
+    assert outcome.state is JobState.FINISHED, outcome.failure
+    assert elapsed >= 1.9, elapsed
+    checker = dovecot_dst.client(dst_user)
+    checker.select_folder("INBOX", readonly=True)
+    got = checker.fetch(checker.search("ALL"), ["BODY.PEEK[]"])
+    checker.logout()
+    assert [got[uid][b"BODY[]"] for uid in sorted(got)] == bodies

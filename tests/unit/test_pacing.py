@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imapcopy_tui.engine.pacing import MAX_PAUSE, MAX_SUGGESTED_WAIT, Pacer
+from imapcopy_tui.engine.pacing import MAX_PAUSE, MAX_SUGGESTED_WAIT, Pacer, RateLimit
 from imapcopy_tui.engine.session import busy_answer, refusal
 from imapcopy_tui.errors import ServerBusyError, ServerError
 
@@ -75,3 +75,16 @@ def test_the_pace_slows_after_throttling_and_recovers() -> None:
         pacer.succeeded()
     assert pacer.pause == 0.0
 
+
+
+def test_rate_limit_lets_a_second_through_then_spaces_the_rest() -> None:
+    now = [100.0]
+    limit = RateLimit(1000, clock=lambda: now[0])
+    assert limit.delay_for(1000) == 0.0  # the first second's worth at once
+    assert limit.delay_for(500) == 0.5
+    assert limit.delay_for(500) == 1.0
+    now[0] += 1.0
+    assert limit.delay_for(1000) == 1.0  # 2,000 booked ahead, one second has passed
+    now[0] += 60.0  # idle for a minute: the credit is one second, not sixty
+    assert limit.delay_for(1000) == 0.0
+    assert limit.delay_for(1000) == 1.0
