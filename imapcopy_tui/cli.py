@@ -22,7 +22,13 @@ from pathlib import Path
 
 from imapcopy_tui import __version__
 from imapcopy_tui.engine import trace
-from imapcopy_tui.engine.account import Account, Security, check_host, check_port
+from imapcopy_tui.engine.account import (
+    Account,
+    AuthMethod,
+    Security,
+    check_host,
+    check_port,
+)
 from imapcopy_tui.engine.copier import CopyOptions
 from imapcopy_tui.engine.session import ConnectStep, Timeouts, test_connection
 from imapcopy_tui.engine.special import GmailViews, MappingRules
@@ -54,6 +60,15 @@ class ExitCode(IntEnum):
 SIDES = {"1": "source", "2": "destination"}
 
 
+# --authmech values (imapsync's names) and the sign-in each one means.
+AUTHMECHS = {
+    "LOGIN": AuthMethod.PASSWORD,
+    "PLAIN": AuthMethod.PLAIN,
+    "XOAUTH2": AuthMethod.XOAUTH2,
+    "OAUTHBEARER": AuthMethod.OAUTHBEARER,
+}
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as our one-line error and exit code."""
 
@@ -81,6 +96,26 @@ def _add_account_options(parser: argparse.ArgumentParser, n: str) -> None:
         f"--passfile{n}",
         metavar="FILE",
         help=f"file whose first line is the password (or set IMAPCOPY_PASSWORD{n}; else asked)",
+    )
+    group.add_argument(
+        f"--authmech{n}",
+        type=str.upper,
+        choices=list(AUTHMECHS),
+        metavar="MECH",
+        help="LOGIN (default; PLAIN for a non-ASCII password), PLAIN, XOAUTH2 or OAUTHBEARER "
+        "(OAuth2: with a token file or command, no password)",
+    )
+    token = group.add_mutually_exclusive_group()
+    token.add_argument(
+        f"--oauthaccesstoken{n}",
+        metavar="FILE",
+        help="OAuth2: file whose first line is the access token, read again at every "
+        "connection (not the token itself)",
+    )
+    token.add_argument(
+        f"--oauthcommand{n}",
+        metavar="CMD",
+        help="OAuth2: shell command printing the access token, run at every connection",
     )
     security = group.add_mutually_exclusive_group()
     security.add_argument(
@@ -310,6 +345,7 @@ def account_from_args(args: argparse.Namespace, n: str) -> Account:
             f"user of this machine; use --passfile{n}, IMAPCOPY_PASSWORD{n} or the prompt"
         )
     host, port, security = None, None, None
+    preset = None
     preset_name = getattr(args, f"preset{n}")
     if preset_name:
         from imapcopy_tui.config.presets import load_presets
@@ -332,11 +368,18 @@ def account_from_args(args: argparse.Namespace, n: str) -> Account:
     if given_port is not None and given_port.strip():
         port = check_port(given_port, side)
     port = port or security.default_port
+    auth, token_file, token_command = _sign_in(args, n)
+    if preset is not None and preset.auth == ("oauth2",) and not auth.uses_token:
+        print(
+            f"imapcopy: warning: {preset.name} signs in with OAuth2 only, passwords are "
+            f"refused: give --oauthcommand{n} CMD or --oauthaccesstoken{n} FILE",
+            file=sys.stderr,
+        )
     insecure = bool(getattr(args, f"insecure{n}"))
     if insecure:
         print(
             f"imapcopy: warning: the certificate of the {side} server {host} is not checked; "
-            "someone on the network could read the password",
+            "someone on the network could read the password or token",
             file=sys.stderr,
         )
     if security is Security.PLAIN and not _is_loopback(host):
@@ -348,12 +391,53 @@ def account_from_args(args: argparse.Namespace, n: str) -> Account:
         host=host,
         port=port,
         login=login,
-        password=_read_password(args, n, login),
+        password="" if auth.uses_token else _read_password(args, n, login),
         security=security,
         ca_file=getattr(args, f"cafile{n}"),
         verify_certificate=not insecure,
         role=side,
+        auth=auth,
+        token_file=token_file,
+        token_command=token_command,
     )
+
+
+def _sign_in(args: argparse.Namespace, n: str) -> tuple[AuthMethod, str | None, str | None]:
+    """The sign-in method and token source of one side: a token source alone means OAuth2
+    (XOAUTH2 when the server offers it, as imapsync does, else OAUTHBEARER)."""
+    side = SIDES[n]
+    token_file = getattr(args, f"oauthaccesstoken{n}")
+    token_command = getattr(args, f"oauthcommand{n}")
+    if token_file is not None:
+        # imapsync also takes the token itself here: refused, like --password, and never
+        # echoed, since that may be what was given.
+        path = os.path.abspath(os.path.expanduser(token_file))
+        if not os.path.isfile(path):
+            raise UsageError(
+                f"--oauthaccesstoken{n} takes a file whose first line is the {side} access "
+                "token, and no such file exists (a token on the command line would be "
+                "visible to every user of this machine)"
+            )
+        token_file = path
+    if token_command is not None and not token_command.strip():
+        raise UsageError(f"--oauthcommand{n} is empty: give the command that prints the token")
+    mech = getattr(args, f"authmech{n}")
+    has_token = token_file is not None or token_command is not None
+    if mech is None:
+        auth = AuthMethod.OAUTH2 if has_token else AuthMethod.PASSWORD
+    else:
+        auth = AUTHMECHS[mech]
+    if auth.uses_token and not has_token:
+        raise UsageError(
+            f"--authmech{n} {mech} signs in with an OAuth2 access token: give "
+            f"--oauthaccesstoken{n} FILE or --oauthcommand{n} CMD"
+        )
+    if has_token and not auth.uses_token:
+        raise UsageError(
+            f"--authmech{n} {mech} signs in with a password; --oauthaccesstoken{n} and "
+            f"--oauthcommand{n} go with XOAUTH2 or OAUTHBEARER"
+        )
+    return auth, token_file, token_command
 
 
 # --- commands --------------------------------------------------------------------------

@@ -99,7 +99,12 @@ class NotImapError(ConnectError):
 
 
 class AuthError(ImapCopyError):
-    """The server refused the login and password."""
+    """The server refused the login and password (or the OAuth2 access token)."""
+
+
+class TokenError(AuthError):
+    """No OAuth2 access token could be had: the token file cannot be read, or the token
+    command failed or printed none.  The message names the file or command, never a token."""
 
 
 class ServerError(ImapCopyError):

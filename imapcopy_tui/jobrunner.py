@@ -1,7 +1,7 @@
 """The detached job runner: ``python -m imapcopy_tui.jobrunner`` with the job on stdin.
 
-Reads one JSON object (database, job id, both accounts with their passwords, options) from
-standard input, runs the job to its end, and exits.  SIGTERM and SIGINT stop it cleanly
+Reads one JSON object (database, job id, both accounts with their passwords or token
+sources, options) from standard input, runs the job to its end, and exits.  SIGTERM and SIGINT stop it cleanly
 (the job becomes "interrupted" and resumes on the next sync).
 """
 
@@ -13,14 +13,16 @@ import sys
 import threading
 from typing import Any
 
-from imapcopy_tui.engine.account import Account, Security
+from imapcopy_tui.engine.account import Account, AuthMethod, Security
 from imapcopy_tui.engine.copier import CopyOptions
 from imapcopy_tui.runner import run_job
 from imapcopy_tui.storage.store import JobStore
 
 
 def _account(data: dict[str, Any]) -> Account:
-    return Account(**{**data, "security": Security(data["security"])})
+    return Account(
+        **{**data, "security": Security(data["security"]), "auth": AuthMethod(data["auth"])}
+    )
 
 
 def main() -> int:

@@ -2,7 +2,9 @@
 
 The copy must go on when the user closes the app or the SSH session drops: the runner gets
 its own session (no SIGHUP from the terminal), and the credentials through a pipe on its
-standard input, never through argv, the environment or a file.
+standard input, never through argv, the environment or a file.  An OAuth2 account's access
+token is not among them: the runner gets the token file or command and fetches tokens
+itself, at each connection, as long as the copy lasts.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from pathlib import Path
 
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.copier import CopyOptions
+from imapcopy_tui.engine.tokens import child_environment
 from imapcopy_tui.locations import ensure_private_dir
 from imapcopy_tui.storage.liveness import ProcessIdentity, process_start_ticks
 from imapcopy_tui.storage.store import JobStore
 
 RUNNER_MODULE = "imapcopy_tui.jobrunner"
-_SECRET_ENV = ("IMAPCOPY_PASSWORD1", "IMAPCOPY_PASSWORD2")
 
 
 def runner_log_path(store: JobStore, job_id: int) -> Path:
@@ -49,7 +51,7 @@ def launch_detached(
     ensure_private_dir(log_path.parent)
     log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.fchmod(log_fd, 0o600)  # a resumed job appends to its log: keep it private too
-    env = {k: v for k, v in os.environ.items() if k not in _SECRET_ENV}
+    env = child_environment()
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", RUNNER_MODULE],
@@ -75,4 +77,5 @@ def launch_detached(
 def _account_dict(account: Account) -> dict[str, object]:
     data = asdict(account)
     data["security"] = account.security.value
+    data["auth"] = account.auth.value
     return data

@@ -21,6 +21,7 @@ import pytest
 
 from tests.corpus import Corpus, fill_source
 from tests.dovecot import QUOTA_RULE, QUOTA_USER, DovecotServer, find_binary, make_server_root
+from tests.oauth2 import TokenIssuer, oauth2_auth_config
 
 _user_numbers = itertools.count(1)
 
@@ -186,6 +187,23 @@ def dovecot_utf8(dovecot_root: Path) -> Iterator[DovecotServer]:
     client must use AUTHENTICATE PLAIN."""
     yield from _serve(DovecotServer(dovecot_root, "utf8", tls=False,
                                     password="pé-€-" + secrets.token_hex(6)))
+
+
+@pytest.fixture(scope="session")
+def token_issuer() -> Iterator[TokenIssuer]:
+    """The OAuth2 token service of ``dovecot_oauth2``: issues tokens, answers Dovecot."""
+    issuer = TokenIssuer()
+    issuer.start()
+    yield issuer
+    issuer.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot_oauth2(dovecot_root: Path, token_issuer: TokenIssuer) -> Iterator[DovecotServer]:
+    """An OAuth2-only server, plaintext: XOAUTH2 and OAUTHBEARER with a token of
+    ``token_issuer``, for that token's user; no password login at all."""
+    config = oauth2_auth_config(token_issuer, dovecot_root / "oauth2-settings")
+    yield from _serve(DovecotServer(dovecot_root, "oauth2", tls=False, auth_config=config))
 
 
 # --- filled sources: a copy never changes its source, so tests share them -------------

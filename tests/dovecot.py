@@ -226,6 +226,7 @@ class DovecotServer:
         extra_config: str = "",
         special_folders: dict[str, str] | None = None,
         password: str | None = None,
+        auth_config: str | None = None,
     ) -> None:
         if separator not in {"/", "."}:
             raise ValueError(f"unsupported hierarchy separator {separator!r}")
@@ -243,6 +244,9 @@ class DovecotServer:
         self.special_folders = dict(special_folders or {})
         # One password for every user (a static passdb); a test may choose it, e.g. non-ASCII.
         self.password = password or "pw-" + secrets.token_hex(8)
+        # Instead of the password login above: ``auth_mechanisms`` and the passdb blocks
+        # (e.g. an OAuth2 passdb, see tests/oauth2.py).  The userdb stays.
+        self.auth_config = auth_config
         self.dir = self.root / name
         self.config_file = self.dir / "dovecot.conf"
         self.log_file = self.dir / "log" / "dovecot.log"
@@ -495,6 +499,16 @@ class DovecotServer:
             for name, use in self.special_folders.items()
         )
 
+    def _auth_config(self) -> str:
+        if self.auth_config is not None:
+            return self.auth_config
+        # Any user name, one password.  A wrong one is answered after Dovecot's fixed 0.5 s
+        # failure timer ("nodelay" would skip it but changes the reply to [CONTACTADMIN]).
+        return (
+            "auth_mechanisms = plain login\n"
+            f"passdb {{\n  driver = static\n  args = password={self.password}\n}}"
+        )
+
     def _render_config(self) -> str:
         as_root = os.geteuid() == 0
         if as_root:
@@ -555,7 +569,6 @@ first_valid_uid = 1
 first_valid_gid = 0
 
 disable_plaintext_auth = no
-auth_mechanisms = plain login
 # Tests log in with wrong passwords on purpose: no 2 s delay on top of the 0.5 s flush.
 auth_failure_delay = 0
 mail_max_userip_connections = 100
@@ -571,12 +584,7 @@ namespace inbox {{
   prefix = {self.prefix}{self._mailbox_blocks()}
 }}
 
-# Any user name, one password.  A wrong one is answered after Dovecot's fixed 0.5 s
-# failure timer ("nodelay" would skip it but changes the reply to [CONTACTADMIN]).
-passdb {{
-  driver = static
-  args = password={self.password}
-}}
+{self._auth_config()}
 {quota_userdb}userdb {{
   driver = static
   args = uid={self._uid} gid={self._gid} home={self.home_root}/%u allow_all_users=yes

@@ -33,13 +33,24 @@ from imapcopy_tui.locations import user_presets_path
 
 SECURITY_VALUES: tuple[str, ...] = ("tls", "starttls", "plain")
 ROLES: tuple[str, ...] = ("source", "destination")
+AUTH_VALUES: tuple[str, ...] = ("password", "app_password", "oauth2")
+"""Ways a provider lets IMAP clients sign in: the mailbox's own password, an app password
+made in the account's security settings (sent the same way), an OAuth2 access token."""
+NEEDS: dict[str, str] = {
+    "imap_enabled": "IMAP turned on in the mailbox's settings",
+    "admin_enables_imap": "IMAP allowed for the mailbox by its administrator",
+    "two_step_verification": "two-step verification turned on (to make an app password)",
+}
+"""What a provider needs done before the first copy, and how to say it."""
 OTHER_KEY = "other"
 """Key of the catch-all preset (no host), always listed last."""
 
 SHIPPED_RESOURCE = "presets.toml"
 
 _REQUIRED: tuple[str, ...] = ("name", "host", "port", "security")
-_OPTIONAL: tuple[str, ...] = ("roles", "note", "max_connections", "verified", "source_url")
+_OPTIONAL: tuple[str, ...] = (
+    "roles", "note", "max_connections", "verified", "source_url", "auth", "needs"
+)
 _FIELDS: tuple[str, ...] = _REQUIRED + _OPTIONAL
 _KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
 # Words users copy from mail-client dialogs, mapped to our values for a "did you mean".
@@ -61,6 +72,15 @@ class Preset:
     max_connections: int | None = None
     verified: bool = False
     source_url: str = ""
+    auth: tuple[str, ...] = ("password",)  # what sign-in works, the usual one first
+    needs: tuple[str, ...] = ()  # keys of NEEDS
+
+    @property
+    def needs_text(self) -> str:
+        """What to do at the provider before the first copy, as a sentence ("" if nothing)."""
+        if not self.needs:
+            return ""
+        return "Needs " + "; ".join(NEEDS[n] for n in self.needs) + "."
 
     def has_role(self, role: str) -> bool:
         """Whether the preset is offered for ``role`` ("source" or "destination")."""
@@ -308,14 +328,36 @@ def _build(
     source_url = table.get("source_url", "")
     if not isinstance(source_url, str):
         fail("source_url", f'"source_url" must be a string, not {show_value(source_url)}')
+    auth = table.get("auth", ["password"])
+    if problem := _list_problem("auth", auth, AUTH_VALUES, empty=False):
+        fail("auth", problem)
+    needs = table.get("needs", [])
+    if problem := _list_problem("needs", needs, tuple(NEEDS), empty=True):
+        fail("needs", problem)
 
     if problems:
         return None, problems
     return Preset(
         key=key, name=name.strip(), host=host.strip(), port=port, security=security,
         roles=tuple(dict.fromkeys(roles)), note=note.strip(), max_connections=max_connections,
-        verified=verified, source_url=source_url.strip(),
+        verified=verified, source_url=source_url.strip(), auth=tuple(auth), needs=tuple(needs),
     ), []
+
+
+def _list_problem(key: str, value: object, allowed: tuple[str, ...], *, empty: bool) -> str:
+    """What is wrong with a list of words from ``allowed`` ("" when nothing)."""
+    words = ", ".join(f'"{v}"' for v in allowed)
+    kind = "a list" if empty else "a non-empty list"
+    if not isinstance(value, list) or (not value and not empty):
+        return f'"{key}" must be {kind} of {words}, not {show_value(value)}'
+    for item in value:
+        if item not in allowed:
+            close = difflib.get_close_matches(str(item), allowed, n=1)
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            return f'"{key}" must be {kind} of {words}, not {show_value(item)}{hint}'
+    if len(set(value)) != len(value):
+        return f'"{key}" lists a value twice'
+    return ""
 
 
 def _host_problem(host: object) -> str:

@@ -1,9 +1,10 @@
-"""What it takes to reach one mailbox: server, security, login and password.
+"""What it takes to reach one mailbox: server, security, login, and a password or where
+to get an OAuth2 access token.
 
 The server name and port are checked here, once, for the command line, the app and the
 engine: an :class:`Account` with a name that cannot be looked up or a port out of range
 cannot be built (``UsageError``), so nothing further on meets a codec error or a socket
-that silently picks a port.
+that silently picks a port.  Likewise an OAuth2 account without exactly one token source.
 """
 
 from __future__ import annotations
@@ -32,12 +33,34 @@ class Security(StrEnum):
         return 993 if self is Security.TLS else 143
 
 
+class AuthMethod(StrEnum):
+    """How the account signs in."""
+
+    PASSWORD = "password"  # LOGIN; AUTHENTICATE PLAIN when LOGIN cannot carry the password
+    PLAIN = "plain"  # always AUTHENTICATE PLAIN
+    OAUTH2 = "oauth2"  # an access token, with XOAUTH2 if the server offers it, else OAUTHBEARER
+    XOAUTH2 = "xoauth2"  # an access token, with XOAUTH2 only (Google, Microsoft, Yahoo)
+    OAUTHBEARER = "oauthbearer"  # an access token, with OAUTHBEARER only (RFC 7628)
+
+    @property
+    def uses_token(self) -> bool:
+        """Whether the account signs in with an OAuth2 access token (no password)."""
+        return self in (AuthMethod.OAUTH2, AuthMethod.XOAUTH2, AuthMethod.OAUTHBEARER)
+
+
+_SHOWN_COMMAND = 60  # characters of a token command quoted in messages
+
+
 @dataclass(frozen=True)
 class Account:
     """One side of a copy.
 
     ``role`` ("source" or "destination") only serves to name the account in messages.
     The password never appears in ``repr`` and is never written anywhere by this tool.
+
+    With an OAuth2 ``auth`` there is no password: the access token is fetched at each
+    connection (:mod:`imapcopy_tui.engine.tokens`) from ``token_file`` or by running
+    ``token_command``.  Neither is a secret (the token is), so they travel and show.
     """
 
     host: str
@@ -48,6 +71,9 @@ class Account:
     ca_file: str | None = None
     verify_certificate: bool = True
     role: str = "source"
+    auth: AuthMethod = AuthMethod.PASSWORD
+    token_file: str | None = None
+    token_command: str | None = None
 
     def __post_init__(self) -> None:
         problem = host_problem(self.host)
@@ -57,6 +83,22 @@ class Account:
             raise UsageError(f"the {self.role} port {self.port!r} is not a number")
         if not 1 <= self.port <= MAX_PORT:
             raise UsageError(f"the {self.role} port {self.port} is not between 1 and {MAX_PORT}")
+        for name, value in (("token file", self.token_file),
+                            ("token command", self.token_command)):
+            if value is not None and not value.strip():
+                raise UsageError(f"the {self.role} {name} is empty")
+        sources = [s for s in (self.token_file, self.token_command) if s is not None]
+        if self.auth.uses_token and len(sources) != 1:
+            raise UsageError(
+                f"the {self.role} account signs in with OAuth2: give "
+                + ("either a token file or a token command, not both" if sources else
+                   "a token file or a token command that prints an access token")
+            )
+        if not self.auth.uses_token and sources:
+            raise UsageError(
+                f"the {self.role} account signs in with a password: a token file or command "
+                "is for OAuth2 sign-in only"
+            )
 
     @property
     def address(self) -> str:
@@ -71,6 +113,17 @@ class Account:
     def describe(self) -> str:
         """Name the account in the user's terms, for messages."""
         return f"{self.role} account {self.login} on {self.host}:{self.port}"
+
+    def token_source(self) -> str:
+        """Where the access token comes from, for messages ("" without OAuth2)."""
+        if self.token_file:
+            return f"the token file {self.token_file}"
+        if self.token_command:
+            command = self.token_command.strip()
+            if len(command) > _SHOWN_COMMAND:
+                command = command[: _SHOWN_COMMAND - 1] + "…"
+            return f"the token command {command!r}"
+        return ""
 
 
 def host_problem(host: str) -> str:

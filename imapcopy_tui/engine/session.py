@@ -24,8 +24,9 @@ from imapclient.exceptions import LoginError
 from imapclient.imap_utf7 import decode as decode_utf7
 from imapclient.imapclient import SocketTimeout
 
-from imapcopy_tui.engine import trace
-from imapcopy_tui.engine.account import Account, Security
+from imapcopy_tui.engine import oauth2, trace
+from imapcopy_tui.engine.account import Account, AuthMethod, Security
+from imapcopy_tui.engine.tokens import fetch_token
 from imapcopy_tui.engine.wire import FetchedMessage, format_internal_date, parse_fetch
 from imapcopy_tui.errors import (
     AuthError,
@@ -681,15 +682,28 @@ def _start_tls(client: IMAPClient, account: Account) -> None:
         ) from exc
 
 
-def _log_in(client: IMAPClient, account: Account) -> None:
-    """LOGIN, or AUTHENTICATE PLAIN when the login or password is not printable ASCII.
+def _log_in(client: IMAPClient, account: Account, token: str | None = None) -> None:
+    """LOGIN, or AUTHENTICATE PLAIN when the login or password is not printable ASCII (or
+    when PLAIN is asked for); with OAuth2, AUTHENTICATE XOAUTH2 or OAUTHBEARER.
 
-    LOGIN can only carry ASCII (imaplib encodes it so); PLAIN carries UTF-8.
+    LOGIN can only carry ASCII (imaplib encodes it so); PLAIN carries UTF-8.  ``token`` is
+    the OAuth2 access token when it was fetched already.
     """
-    if _login_can_carry(account.login) and _login_can_carry(account.password):
+    if account.auth.uses_token:
+        answer = _oauth2_login(client, account, token or fetch_token(account))
+    elif (
+        account.auth is AuthMethod.PASSWORD
+        and _login_can_carry(account.login)
+        and _login_can_carry(account.password)
+    ):
         answer = client.login(account.login, account.password)
     elif client.has_capability("AUTH=PLAIN"):
         answer = client.plain_login(account.login, account.password)
+    elif account.auth is AuthMethod.PLAIN:
+        raise AuthError(
+            f"{account.describe()}: the server does not offer AUTHENTICATE PLAIN "
+            "(AUTH=PLAIN); sign in with LOGIN instead"
+        )
     else:
         raise AuthError(
             f"{account.describe()}: the login or password has non-ASCII or control characters "
@@ -700,6 +714,38 @@ def _log_in(client: IMAPClient, account: Account) -> None:
     found = _CAPABILITY_CODE.search(answer if isinstance(answer, bytes) else b"")
     if found:
         client._cached_capabilities = tuple(found.group(1).upper().split())
+
+
+def _oauth2_login(client: IMAPClient, account: Account, token: str) -> bytes:
+    """AUTHENTICATE with ``token``; when the server refuses it, once more with a token
+    fetched again (unless it is the same), then ``AuthError``."""
+    where = account.describe()
+    capabilities = frozenset(_text(c).upper() for c in client.capabilities())
+    try:
+        mechanism = oauth2.mechanism(account, capabilities)
+    except oauth2.NoMechanism as exc:
+        raise AuthError(f"{where}: {exc}") from None
+    for attempt in (1, 2):
+        exchange = oauth2.SaslExchange(mechanism, account.login, token)
+        try:
+            _typ, data = client._imap.authenticate(mechanism, exchange)
+        except imaplib.IMAP4.abort:
+            raise
+        except imaplib.IMAP4.error as exc:
+            # A server has no reason to quote the token; should one do so, it stays out.
+            words = _server_words(exc).replace(token, "[token]")
+            busy = busy_answer(where, words)
+            if busy is not None:  # "[UNAVAILABLE]": the token service is down, say
+                raise busy from None
+            fresh = fetch_token(account) if attempt == 1 else token
+            if fresh == token:  # a second try, or the same token again: no use
+                raise AuthError(
+                    oauth2.refused_message(account, words, exchange.error_status)
+                ) from None
+            token = fresh
+        else:
+            return data[-1] if data and isinstance(data[-1], bytes) else b""
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 def open_session(
@@ -713,6 +759,9 @@ def open_session(
     step(ConnectStep.CONNECTING)
     client: IMAPClient | None = None
     try:
+        # Before connecting: a token command may take a while, and a server waits for a
+        # login only so long.  A token that cannot be had makes no connection at all.
+        token = fetch_token(account) if account.auth.uses_token else None
         client = IMAPClient(
             account.host,
             port=account.port,
@@ -735,7 +784,7 @@ def open_session(
                     "unencrypted connection"
                 )
             _start_tls(client, account)
-        _log_in(client, account)
+        _log_in(client, account, token)
     except (
         OSError, EOFError, imaplib.IMAP4.error, ssl.SSLError, ConnectError, AuthError, ConfigError
     ) as exc:

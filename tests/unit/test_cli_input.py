@@ -94,8 +94,9 @@ MINE = '[mine]\nname = "Mine"\nhost = "imap.mine.example"\nport = 993\nsecurity 
         (MINE.replace("port = 993", 'port = "993"'),
          'line 4: [mine] "port" must be an integer, not "993"'),
         (MINE + "prot = 993\n", (
-            'line 6: [mine] unknown key "prot" (did you mean "port"? expected one of: host, '
-            "max_connections, name, note, port, roles, security, source_url, verified)"
+            'line 6: [mine] unknown key "prot" (did you mean "port"? expected one of: auth, '
+            "host, max_connections, name, needs, note, port, roles, security, source_url, "
+            "verified)"
         )),
         (MINE.replace('security = "tls"\n', ""), 'line 1: [mine] missing required key "security"'),
         (MINE.replace('"imap.mine.example"', '"imap.mine.example\\n[evil]"'),

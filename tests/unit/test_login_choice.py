@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from imapcopy_tui.engine.account import Account
+from imapcopy_tui.engine.account import Account, AuthMethod
 from imapcopy_tui.engine.session import _log_in
 from imapcopy_tui.errors import AuthError
 
@@ -56,3 +56,15 @@ def test_without_auth_plain_such_a_password_is_refused_unsent() -> None:
         _log_in(client, Account(host="h", login="alice", password="x\ny"))  # type: ignore[arg-type]
     assert client.used == []
     assert "x\ny" not in str(caught.value)
+
+
+def test_plain_asked_for_is_used_even_for_an_ascii_password() -> None:
+    """--authmech PLAIN: AUTHENTICATE PLAIN always; refused unsent when not offered."""
+    plain = Account(host="h", login="alice", password="ascii", auth=AuthMethod.PLAIN)
+    client = RecordingClient()
+    _log_in(client, plain)  # type: ignore[arg-type]
+    assert client.used == ["AUTHENTICATE PLAIN"]
+    client = RecordingClient(plain=False)
+    with pytest.raises(AuthError, match="does not offer AUTHENTICATE PLAIN"):
+        _log_in(client, plain)  # type: ignore[arg-type]
+    assert client.used == []

@@ -211,7 +211,8 @@ def test_unknown_key_names_file_line_table_and_key(tmp_path: Path) -> None:
     path = str(tmp_path / "presets.toml")
     assert message.startswith(f'{path}, line 6: [myhost] unknown key "prot"')
     assert 'did you mean "port"?' in message
-    assert "expected one of: host, max_connections, name, note, port, roles, security" in message
+    assert ("expected one of: auth, host, max_connections, name, needs, note, port, roles, "
+            "security" in message)
 
 
 def test_bad_port_is_reported_on_its_line(tmp_path: Path) -> None:
@@ -421,3 +422,45 @@ def test_lenient_loader_with_a_good_file_merges(tmp_path: Path) -> None:
         """)
     catalogue, errors = load_presets_lenient(user)
     assert errors == [] and "myhost" in catalogue
+
+
+# --- sign-in: auth and needs ------------------------------------------------------------
+
+
+def test_shipped_sign_in_methods() -> None:
+    """Microsoft takes OAuth2 only; Google, Yahoo and AOL app passwords or OAuth2; every
+    other shipped provider the password (the default when a preset says nothing)."""
+    catalogue = load_shipped_presets()
+    by_auth = {key: catalogue.get(key).auth for key in GUIDE_PROVIDERS}
+    assert by_auth.pop("microsoft365") == by_auth.pop("outlook_com") == ("oauth2",)
+    for key in ("gmail", "yahoo", "aol"):
+        assert by_auth.pop(key) == ("app_password", "oauth2")
+    assert by_auth.pop("other") == ("password", "oauth2")
+    assert set(by_auth.values()) == {("password",)}
+    assert catalogue.get("microsoft365").needs_text == (
+        "Needs IMAP allowed for the mailbox by its administrator.")
+    assert catalogue.get("free").needs_text == ""
+
+
+def test_auth_and_needs_are_checked(tmp_path: Path) -> None:
+    """Unknown words, empty or repeated lists: file, line, preset and key, a "did you mean"
+    for a near miss; a preset without them signs in with a password and needs nothing."""
+    base = 'name = "X"\nhost = "imap.x.example"\nport = 993\nsecurity = "tls"\n'
+    allowed = '"password", "app_password", "oauth2"'
+    cases = {
+        'auth = ["oauth"]': f'"auth" must be a non-empty list of {allowed}, not "oauth" '
+                            '(did you mean "oauth2"?)',
+        "auth = []": f'"auth" must be a non-empty list of {allowed}, not a list',
+        'auth = "oauth2"': f'"auth" must be a non-empty list of {allowed}, not "oauth2"',
+        'auth = ["oauth2", "oauth2"]': '"auth" lists a value twice',
+        'needs = ["imap"]': '"needs" must be a list of "imap_enabled", "admin_enables_imap", '
+                            '"two_step_verification", not "imap"',
+    }
+    for extra, expected in cases.items():
+        message = user_error(tmp_path, "[x]\n" + base + extra + "\n")
+        assert message.endswith(f", line 6: [x] {expected}"), message
+    plain = load_user(tmp_path, "[x]\n" + base).get("x")
+    assert (plain.auth, plain.needs) == (("password",), ())
+    chosen = load_user(tmp_path, "[x]\n" + base + 'auth = ["oauth2", "app_password"]\n'
+                       'needs = ["imap_enabled"]\n').get("x")
+    assert (chosen.auth, chosen.needs) == (("oauth2", "app_password"), ("imap_enabled",))
