@@ -480,6 +480,15 @@ def _folder_rules(args: argparse.Namespace) -> MappingRules:
     )
 
 
+def _preset_size_limit(args: argparse.Namespace) -> int | None:
+    """The destination provider's message-size limit, when its preset names one."""
+    if not args.preset2:
+        return None
+    from imapcopy_tui.config.presets import load_presets
+
+    return load_presets().get(args.preset2).max_message_bytes
+
+
 def _connections(args: argparse.Namespace) -> int:
     """Parallel pairs: what the user asked for, else the default within the providers'
     limits (Gmail allows about 15 connections per account)."""
@@ -522,7 +531,7 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
         max_reconnects=args.max_reconnects,
         connections=_connections(args),
         timeouts=Timeouts(read=args.timeout),
-        max_message_bytes=args.maxsize,
+        max_message_bytes=args.maxsize or _preset_size_limit(args),
         max_bytes_per_second=args.maxbytespersecond,
         folder_rules=_folder_rules(args),
     )

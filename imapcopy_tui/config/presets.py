@@ -49,7 +49,8 @@ SHIPPED_RESOURCE = "presets.toml"
 
 _REQUIRED: tuple[str, ...] = ("name", "host", "port", "security")
 _OPTIONAL: tuple[str, ...] = (
-    "roles", "note", "max_connections", "verified", "source_url", "auth", "needs"
+    "roles", "note", "max_connections", "max_message_mb", "verified", "source_url", "auth",
+    "needs",
 )
 _FIELDS: tuple[str, ...] = _REQUIRED + _OPTIONAL
 _KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
@@ -70,6 +71,7 @@ class Preset:
     roles: tuple[str, ...] = ROLES
     note: str = ""
     max_connections: int | None = None
+    max_message_mb: int | None = None  # the largest message it takes (1 MB = 10^6 bytes)
     verified: bool = False
     source_url: str = ""
     auth: tuple[str, ...] = ("password",)  # what sign-in works, the usual one first
@@ -85,6 +87,10 @@ class Preset:
     def has_role(self, role: str) -> bool:
         """Whether the preset is offered for ``role`` ("source" or "destination")."""
         return role in self.roles
+
+    @property
+    def max_message_bytes(self) -> int | None:
+        return self.max_message_mb * 1_000_000 if self.max_message_mb else None
 
     @property
     def needs_host(self) -> bool:
@@ -322,6 +328,13 @@ def _build(
     ):
         fail("max_connections", f'"max_connections" must be a positive integer, '
                                 f"not {show_value(max_connections)}")
+    max_message_mb = table.get("max_message_mb")
+    if max_message_mb is not None and (
+        not isinstance(max_message_mb, int) or isinstance(max_message_mb, bool)
+        or max_message_mb < 1
+    ):
+        fail("max_message_mb", f'"max_message_mb" must be a positive integer, '
+                               f"not {show_value(max_message_mb)}")
     verified = table.get("verified", False)
     if not isinstance(verified, bool):
         fail("verified", f'"verified" must be true or false, not {show_value(verified)}')
@@ -340,7 +353,7 @@ def _build(
     return Preset(
         key=key, name=name.strip(), host=host.strip(), port=port, security=security,
         roles=tuple(dict.fromkeys(roles)), note=note.strip(), max_connections=max_connections,
-        verified=verified, source_url=source_url.strip(), auth=tuple(auth), needs=tuple(needs),
+        max_message_mb=max_message_mb, verified=verified, source_url=source_url.strip(), auth=tuple(auth), needs=tuple(needs),
     ), []
 
 

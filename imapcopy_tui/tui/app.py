@@ -128,7 +128,13 @@ class ImapCopyApp(App[int]):
         elif self.source is not None and self.store is not None:
             limits = [n for n in (self.source_limit, message.preset.max_connections) if n]
             self.push_screen(
-                SyncScreen(self.store, self.source, account, min(limits) if limits else None)
+                SyncScreen(
+                    self.store,
+                    self.source,
+                    account,
+                    min(limits) if limits else None,
+                    size_limit=message.preset.max_message_bytes,
+                )
             )
 
     def on_job_started(self, message: JobStarted) -> None:

@@ -168,3 +168,34 @@ def test_connection_test_shows_two_steps(dovecot_src: DovecotServer, passfile: P
         "Testing the connection to the source account alice...",
         "The connection to the account is established.",
     ]
+
+
+def test_destination_preset_size_limit_sets_large_messages_aside(
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    unique_user: str,
+    passfile: Path,
+) -> None:
+    """A destination preset with ``max_message_mb = 1``: the 3.1 MB message is listed,
+    not sent; ``--maxsize`` wins over the preset."""
+    src_user, corpus = corpus_source
+    presets = Path(os.environ["XDG_CONFIG_HOME"]) / "imapcopy" / "presets.toml"
+    presets.parent.mkdir(parents=True, exist_ok=True)
+    presets.write_text(
+        f'[small]\nname = "Small"\nhost = "{dovecot_dst.host}"\n'
+        f'port = {dovecot_dst.plain_port}\nsecurity = "plain"\nmax_message_mb = 1\n'
+    )
+    args = [
+        "sync", "--no-report",
+        "--host1", dovecot_src.host, "--port1", str(dovecot_src.plain_port), "--plain1",
+        "--user1", src_user, "--passfile1", str(passfile),
+        "--preset2", "small", "--user2", unique_user,
+    ]
+    env = {"IMAPCOPY_PASSWORD2": dovecot_dst.password}
+    run = imapcopy(*args, "--dry-run", env=env)
+    assert run.returncode == 1, run.stderr  # finished with an error: the large message
+    assert "too large for the destination (3.1 MB; it takes at most 976.6 KB)" in run.stderr
+    run = imapcopy(*args, "--dry-run", "--maxsize", "5M", env=env)
+    assert run.returncode == 0, run.stderr
+    assert "too large" not in run.stderr

@@ -95,8 +95,8 @@ MINE = '[mine]\nname = "Mine"\nhost = "imap.mine.example"\nport = 993\nsecurity 
          'line 4: [mine] "port" must be an integer, not "993"'),
         (MINE + "prot = 993\n", (
             'line 6: [mine] unknown key "prot" (did you mean "port"? expected one of: auth, '
-            "host, max_connections, name, needs, note, port, roles, security, source_url, "
-            "verified)"
+            "host, max_connections, max_message_mb, name, needs, note, port, roles, security, "
+            "source_url, verified)"
         )),
         (MINE.replace('security = "tls"\n', ""), 'line 1: [mine] missing required key "security"'),
         (MINE.replace('"imap.mine.example"', '"imap.mine.example\\n[evil]"'),

@@ -102,6 +102,13 @@ def test_roles_follow_the_guide() -> None:
     assert {p.key for p in catalogue.for_role("source")} == set(GUIDE_PROVIDERS) - DESTINATION_ONLY
 
 
+def test_destination_size_limits_of_the_big_providers() -> None:
+    shipped = load_shipped_presets()
+    assert shipped.get("gmail").max_message_bytes == 25_000_000
+    assert shipped.get("microsoft365").max_message_bytes == 35_000_000
+    assert shipped.get("orange").max_message_bytes is None
+
+
 def test_gmail_caps_connections() -> None:
     """Gmail carries its per-account connection limit."""
     assert load_shipped_presets().get("gmail").max_connections == 15
@@ -211,7 +218,8 @@ def test_unknown_key_names_file_line_table_and_key(tmp_path: Path) -> None:
     path = str(tmp_path / "presets.toml")
     assert message.startswith(f'{path}, line 6: [myhost] unknown key "prot"')
     assert 'did you mean "port"?' in message
-    assert ("expected one of: auth, host, max_connections, name, needs, note, port, roles, "
+    assert ("expected one of: auth, host, max_connections, max_message_mb, name, needs, note, "
+            "port, roles, "
             "security" in message)
 
 
@@ -310,6 +318,7 @@ def test_other_wrong_types_are_reported(tmp_path: Path) -> None:
         'roles = ["sender"]': '"roles" must be a non-empty list',
         'verified = "yes"': '"verified" must be true or false, not "yes"',
         "max_connections = 0": '"max_connections" must be a positive integer, not 0',
+        "max_message_mb = 2.5": '"max_message_mb" must be a positive integer, not 2.5',
     }
     for extra, expected in cases.items():
         message = user_error(tmp_path, "[x]\n" + base + extra + "\n")

@@ -52,6 +52,7 @@ class SyncScreen(Screen[None]):
         destination: Account,
         connection_limit: int | None = None,
         preview: Preview = preview_copy,
+        size_limit: int | None = None,
     ) -> None:
         super().__init__(name="sync")
         self.preview = preview
@@ -60,6 +61,7 @@ class SyncScreen(Screen[None]):
         self.destination = destination
         # The providers' limit on connections per account (from the presets), if any.
         self.connection_limit = connection_limit
+        self.size_limit = size_limit  # the destination provider's largest message, if known
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -127,7 +129,9 @@ class SyncScreen(Screen[None]):
         if self.connection_limit:
             connections = min(connections, self.connection_limit)
         options = CopyOptions(
-            send_report=self.query_one("#report", Checkbox).value, connections=connections
+            send_report=self.query_one("#report", Checkbox).value,
+            connections=connections,
+            max_message_bytes=self.size_limit,
         )
         runner = launch_detached(self.store, job.id, self.source, self.destination, options)
         self.post_message(JobStarted(job.id, runner))
