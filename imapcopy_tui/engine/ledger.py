@@ -35,7 +35,7 @@ class FolderPair:
     destination_folder: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LedgerEntry:
     """A source message known to be on the destination."""
 

@@ -65,7 +65,7 @@ class FetchedBatch:
     taken: int = 0  # bytes held from the memory budget until the batch is appended
 
 
-@dataclass
+@dataclass(slots=True)
 class SourceMessage:
     uid: int
     size: int

@@ -41,7 +41,7 @@ SYSTEM_FLAGS = frozenset({"\\answered", "\\flagged", "\\deleted", "\\seen", "\\d
 _ATOM = re.compile(r"[!#$&'+-\[^-z|}~]+")
 
 
-@dataclass
+@dataclass(slots=True)
 class FetchedMessage:
     """The items of one message that the copier uses (absent ones stay None)."""
 
