@@ -87,8 +87,10 @@ class ServerBusyError(ConnectError):
         code: str = "",
         retry_after: float | None = None,
         connection_closed: bool = False,
+        refusal: str = "",
     ):
         super().__init__(message)
+        self.refusal = refusal or message  # the words to record if waiting does not help
         self.code = code  # the response code ("UNAVAILABLE", "THROTTLED", "LIMIT") or ""
         self.retry_after = retry_after
         self.connection_closed = connection_closed  # said with BYE: reconnect to go on

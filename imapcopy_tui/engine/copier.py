@@ -54,9 +54,15 @@ from imapcopy_tui.engine.session import (
     FolderStatus,
     ImapSession,
     RawFolder,
+    busy_answer,
     open_session,
 )
-from imapcopy_tui.engine.special import FolderMapping, MappingRules, choose_gmail_folders
+from imapcopy_tui.engine.special import (
+    RULE_REASON,
+    FolderMapping,
+    MappingRules,
+    choose_gmail_folders,
+)
 from imapcopy_tui.engine.transfer import SourceMessage, TransferMixin
 from imapcopy_tui.errors import (
     AuthError,
@@ -117,6 +123,13 @@ class _Serialised(CopyListener):
 def _close(sessions: tuple[ImapSession, ImapSession]) -> None:
     for session in sessions:
         session.close()
+
+
+def _under(name: str, rule: str, ns: Namespace) -> bool:
+    """Whether source folder ``name`` is rule's folder or below it (ignoring case)."""
+    parts = tuple(p.casefold() for p in ns.parts(name))
+    wanted = tuple(p.casefold() for p in rule.split("/"))
+    return parts[: len(wanted)] == wanted
 
 
 def _folder_names(folders: Sequence[RawFolder]) -> set[str]:
@@ -218,6 +231,7 @@ class Copier(TransferMixin):
         goes and why (``FolderCounts.note``), its message count from STATUS, whether it
         would be created, and what is skipped (warnings).  Nothing is read or created."""
         self.options = replace(self.options, dry_run=True)
+        self.result.dry_run = True
         sessions = self._open_both()
         try:
             self._plan(*sessions)
@@ -359,8 +373,11 @@ class Copier(TransferMixin):
                     if sessions is not None:
                         _close(sessions)
                         sessions = None
-                    self._note_in_flight_failure()
-                    if not isinstance(exc, ServerBusyError):
+                    if isinstance(exc, ServerBusyError):
+                        # The server said why it closed: not the message's fault.
+                        self._local.in_flight = None
+                    else:
+                        self._note_in_flight_failure()
                         self._batch_size.shrink()  # smaller batches get through a poor link
                     processed = self.result.total("processed")
                     failures = 1 if processed > processed_at_last_failure else failures + 1
@@ -450,6 +467,15 @@ class Copier(TransferMixin):
             if self.options.wants(f)
         ]
         self._plan_folders = folders
+        used = {f.source_name for f in folders if f.mapped_because == RULE_REASON}
+        for source, destination in rules.renames:
+            if not any(_under(name, source, source_ns) for name in used):
+                self._issue(
+                    CopyIssue(
+                        f"your rule {source}={destination} matches no source folder",
+                        severity=Severity.WARNING,
+                    )
+                )
         for folder in folders:
             if folder.renamed_because:
                 self._issue(
@@ -544,7 +570,7 @@ class Copier(TransferMixin):
         if self.options.dry_run or not missing:
             return
         who = self.destination.describe()
-        outcome = dst.create_folders([f.destination_name for f, _ in missing])
+        outcome = self._create_patiently(dst, [f.destination_name for f, _ in missing])
         for folder, counts in missing:
             name = folder.destination_name
             create_error, subscribe_error = outcome[name]
@@ -567,6 +593,26 @@ class Copier(TransferMixin):
                         severity=Severity.WARNING,
                     )
                 )
+
+    def _create_patiently(
+        self, dst: ImapSession, names: list[str]
+    ) -> dict[str, tuple[str | None, str | None]]:
+        """CREATE (and SUBSCRIBE) ``names``; those answered "busy" (a burst of CREATEs is
+        what trips Microsoft's throttling) are sent again after a wait."""
+        outcome = dst.create_folders(names)
+        for tries in range(1, self.options.busy_retries + 1):
+            busy = {
+                name: error
+                for name, (words, _) in outcome.items()
+                if words and (error := busy_answer(self.destination.describe(), words))
+            }
+            if not busy:
+                break
+            delay = self._destination_pacer.busy(next(iter(busy.values())), tries)
+            self.listener.waiting(delay, str(next(iter(busy.values()))))
+            self._sleep(delay)
+            outcome.update(dst.create_folders(list(busy)))
+        return outcome
 
     def _pair(self, folder: Folder) -> FolderPair:
         return FolderPair(

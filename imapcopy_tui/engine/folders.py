@@ -126,13 +126,22 @@ def plan_folders(
             continue
         candidates.append((raw, parts))
     candidates.sort(key=lambda c: (c[1] != (INBOX,), c[1], c[0].name))
+    targets = [rename(parts) if rename else (parts, "") for _, parts in candidates]
+    # Names are given out deliberate targets first (the user's rules, special folders),
+    # so that a plain folder never pushes Sent out of the destination's Sent folder; two
+    # deliberate targets of one folder share it (a merge the user or the mapping asked for).
+    order = sorted(range(len(candidates)), key=lambda i: not targets[i][1])
     taken: set[str] = set()
-    planned: list[Folder] = []
-    for raw, source_parts in candidates:
-        parts, mapped_because = rename(source_parts) if rename else (source_parts, "")
+    deliberate: dict[str, str] = {}  # casefolded destination name -> first source name
+    decided: dict[int, tuple[str, str]] = {}  # index -> (destination name, why renamed)
+    for index in order:
+        raw, _ = candidates[index]
+        parts, mapped_because = targets[index]
         name = destination_ns.name(parts)
         why = ""
-        if name.casefold() in taken:
+        if name.casefold() in taken and mapped_because and name.casefold() in deliberate:
+            why = f"merged with {deliberate[name.casefold()]!r}, which also goes there"
+        elif name.casefold() in taken:
             number = 2
             while destination_ns.name(parts[:-1] + (f"{parts[-1]}_{number}",)).casefold() in taken:
                 number += 1
@@ -145,6 +154,12 @@ def plan_folders(
                 f"became {SEPARATOR_STAND_IN!r}"
             )
         taken.add(name.casefold())
+        if mapped_because:
+            deliberate.setdefault(name.casefold(), raw.name)
+        decided[index] = (name, why)
+    planned: list[Folder] = []
+    for index, (raw, source_parts) in enumerate(candidates):
+        name, why = decided[index]
         planned.append(
             Folder(
                 source_name=raw.name,
@@ -153,7 +168,7 @@ def plan_folders(
                 selectable=is_selectable(raw),
                 special_use=frozenset(f for f in raw.flags if f in _SPECIAL_USE),
                 renamed_because=why,
-                mapped_because=mapped_because,
+                mapped_because=targets[index][1],
             )
         )
     return planned

@@ -30,7 +30,7 @@ class CopyOptions:
     # destination's APPENDLIMIT, when lower, wins.  None: no limit of our own.
     max_message_bytes: int | None = None
     max_bytes_per_second: int | None = None  # upload pace over all pairs (None: no limit)
-    busy_retries: int = 8
+    busy_retries: int = 12
     limit_retries: int = 2
     timeouts: Timeouts = field(default_factory=Timeouts)
     fetch_batch_bytes: int = 8 * 1024 * 1024
@@ -52,16 +52,22 @@ class CopyOptions:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CopyOptions:
         """The inverse of :meth:`to_dict`; unknown keys are ignored (an older runner)."""
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
+        values = _known(cls, data)
         for name in ("include", "exclude"):
             if name in values:
                 values[name] = tuple(values[name])
         if "timeouts" in values:
-            values["timeouts"] = Timeouts(**values["timeouts"])
+            values["timeouts"] = Timeouts(**_known(Timeouts, values["timeouts"]))
         if "folder_rules" in values:
-            rules = dict(values["folder_rules"])
+            rules = _known(MappingRules, values["folder_rules"])
             rules["renames"] = tuple(tuple(pair) for pair in rules.get("renames", ()))
             rules["gmail_all_mail"] = GmailViews(rules.get("gmail_all_mail", GmailViews.SKIP))
             values["folder_rules"] = MappingRules(**rules)
         return cls(**values)
+
+
+def _known(kind: type, data: dict[str, Any]) -> dict[str, Any]:
+    """The items of ``data`` that are fields of dataclass ``kind`` (a newer front end may
+    send options an older runner does not know)."""
+    names = {f.name for f in fields(kind)}
+    return {k: v for k, v in data.items() if k in names}

@@ -32,14 +32,18 @@ class PacerStats:
 
 
 class Pacer:
-    """The waits and the pace of one side (source or destination) of a job."""
+    """The pace of one side (source or destination) of a job, shared by its pairs.
+
+    How many times one command was answered "busy" is the caller's to count (other
+    pairs' successes say nothing about this command); the pacer turns a count into a wait,
+    keeps the pause between commands, and the totals for the report.
+    """
 
     def __init__(self, first_wait: float, max_wait: float) -> None:
         self._first_wait = first_wait
         self._max_wait = max_wait
         self._lock = threading.Lock()
         self._pause = 0.0  # before each command, while recovering from throttling
-        self._in_a_row = 0  # busy answers since the last success
         self.stats = PacerStats()
 
     @property
@@ -47,15 +51,15 @@ class Pacer:
         with self._lock:
             return self._pause
 
-    def busy(self, error: ServerBusyError) -> float:
-        """Note a busy answer; return how long to wait before sending the command again."""
+    def busy(self, error: ServerBusyError, tries: int) -> float:
+        """Note the ``tries``-th busy answer to one command; return how long to wait
+        before sending it again."""
         with self._lock:
-            self._in_a_row += 1
             self._pause = min(MAX_PAUSE, max(self._first_wait / 4, self._pause * _SLOW_DOWN))
             if error.retry_after is not None:
                 wait = min(error.retry_after, MAX_SUGGESTED_WAIT)
             else:
-                wait = min(self._first_wait * 2 ** (self._in_a_row - 1), self._max_wait)
+                wait = min(self._first_wait * 2 ** (tries - 1), self._max_wait)
             self.stats.busy_answers += 1
             self.stats.waited_seconds += wait
             self.stats.last_reason = str(error)
@@ -63,13 +67,7 @@ class Pacer:
 
     def succeeded(self) -> None:
         with self._lock:
-            self._in_a_row = 0
             self._pause = 0.0 if self._pause < 0.02 else self._pause * _SPEED_UP
-
-    @property
-    def busy_in_a_row(self) -> int:
-        with self._lock:
-            return self._in_a_row
 
 
 class BatchSizer:

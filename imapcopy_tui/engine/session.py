@@ -71,11 +71,12 @@ _BUSY_TEXT = re.compile(
     r"throttl|try again|too many (?:requests|commands)|rate limit|bandwidth limit",
     re.IGNORECASE,
 )
+_RESPONSE_CODE = re.compile(r"\[([A-Z][A-Z0-9-]*)[\] ]", re.IGNORECASE)
 _TOO_BIG = re.compile(r"\bsize\b|too (?:big|large)", re.IGNORECASE)
 # "Suggested Backoff Time: 1234 milliseconds" (Exchange), "retry after 30 seconds"...
 _SUGGESTED_DELAY = re.compile(
     r"(?:backoff time|retry after|try again in)\W{0,3}(\d+(?:\.\d+)?)\s*"
-    r"(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?)?\b",
+    r"(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h)?\b",
     re.IGNORECASE,
 )
 
@@ -155,10 +156,26 @@ def _server_words(exc: BaseException) -> str:
     return text.strip()
 
 
+def _delay_unit(unit: str) -> float:
+    if unit.startswith(("ms", "milli")):
+        return 0.001
+    if unit.startswith("min"):
+        return 60.0
+    if unit.startswith("h"):
+        return 3600.0
+    return 1.0
+
+
 def busy_answer(where: str, words: str, *, bye: bool = False) -> ServerBusyError | None:
     """A ``ServerBusyError`` when the server's words ask us to wait, else None."""
     code = _BUSY_CODE.search(words)
-    if code is None and _BUSY_TEXT.search(words) is None:
+    other_code = _RESPONSE_CODE.search(words)
+    if code is None and (
+        # A code saying what is wrong ([OVERQUOTA], [AUTHENTICATIONFAILED], [CANNOT]...)
+        # outweighs a "try again" in the text; [ALERT] only says "show this to the user".
+        (other_code and other_code.group(1).upper() != "ALERT")
+        or _BUSY_TEXT.search(words) is None
+    ):
         return None
     if code and code.group(1).upper() == "LIMIT" and _TOO_BIG.search(words):
         return None  # "[LIMIT] Mail size is larger than ...": waiting will not help
@@ -166,13 +183,13 @@ def busy_answer(where: str, words: str, *, bye: bool = False) -> ServerBusyError
     suggested = _SUGGESTED_DELAY.search(words)
     if suggested:
         unit = (suggested.group(2) or "s").lower()
-        scale = 0.001 if unit.startswith(("ms", "milli")) else 60.0 if unit.startswith("min") else 1.0
-        retry_after = float(suggested.group(1)) * scale
+        retry_after = float(suggested.group(1)) * _delay_unit(unit)
     return ServerBusyError(
         f"{where}: the server asks to wait ({words})",
         code=code.group(1).upper() if code else "",
         retry_after=retry_after,
         connection_closed=bye,
+        refusal=f"{where}: the server answered: {words}",
     )
 
 

@@ -158,6 +158,7 @@ LOCALISED_NAMES: dict[str, tuple[str, ...]] = {
     ),
 }
 GMAIL_PARENTS = ("[Gmail]", "[Google Mail]")
+RULE_REASON = "your rename rule"
 
 
 def _folded(name: str) -> str:
@@ -271,17 +272,24 @@ class FolderMapping:
             mapping.source_special = special_folders(source, source_ns)
             mapping.destination_special = special_folders(destination, destination_ns)
         if gmail and rules.gmail_all_mail is GmailViews.UNLABELLED:
-            found = [source_ns.parts(f.name) for f in source if is_all_mail(f, source_ns)]
+            views = gmail_views(source, source_ns)
+            found = [
+                source_ns.parts(f.name)
+                for f in source
+                if f.name in views and is_all_mail(f, source_ns)
+            ]
             mapping.all_mail = found[0] if found else None
             archive = mapping.destination_special.get("\\Archive")
             mapping.archive = archive.parts if archive else ("Archive",)
         return mapping
 
     def __call__(self, parts: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
-        for source, destination in self.rules.renames:
-            rule = tuple(source.split("/"))
-            if parts[: len(rule)] == rule:
-                return tuple(destination.split("/")) + parts[len(rule) :], "your rename rule"
+        folded = tuple(p.casefold() for p in parts)
+        # The most specific rule wins: "A/B=Y" over "A=X" for A/B and below.
+        for source, destination in sorted(self.rules.renames, key=lambda r: -r[0].count("/")):
+            rule = tuple(p.casefold() for p in source.split("/"))
+            if folded[: len(rule)] == rule:
+                return tuple(destination.split("/")) + parts[len(rule) :], RULE_REASON
         if self.all_mail and parts[: len(self.all_mail)] == self.all_mail:
             return self.archive, "Gmail's archived mail: what no label folder holds"
         for role, special in self.source_special.items():

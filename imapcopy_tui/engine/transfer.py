@@ -79,18 +79,23 @@ P = ParamSpec("P")
 
 
 def describe_message(header: bytes | None) -> str:
-    """ ": dated …, from …, subject …" from a message's header, for a person to find it."""
+    """": dated …, from …, subject …" from a message's header, for a person to find it.
+
+    Any header, however broken, gives some text (or none), never an error: this only
+    helps to describe a message that is being set aside.
+    """
     if not header:
         return ""
-    fields = BytesHeaderParser(policy=email_policy).parsebytes(header)
     parts = []
     for name, label in (("Date", "dated"), ("From", "from"), ("Subject", "subject")):
         try:
-            value = fields.get(name)
-        except (ValueError, TypeError):  # a header too broken to decode
-            value = None
-        if value:
-            parts.append(f"{label} {' '.join(str(value).split())[:120]}")
+            value = str(BytesHeaderParser(policy=email_policy).parsebytes(header).get(name) or "")
+        except Exception:  # noqa: BLE001 - the email package raises many kinds on odd input
+            value = ""
+        # One line, printable: it goes to terminals, the job table and the report.
+        value = "".join(c if c.isprintable() else " " for c in " ".join(value.split()))
+        if value.strip():
+            parts.append(f"{label} {value.strip()[:120]}")
     return ": " + ", ".join(parts) if parts else ""
 
 
@@ -131,19 +136,19 @@ class TransferMixin:
         ``options.busy_retries`` busy answers of other kinds the error goes up, and the
         pair reconnects with back-off.
         """
+        tries = 0  # busy answers to this command
         while True:
             if pause := pacer.pause:
                 self._sleep(pause)
             try:
                 result = command(*args, **kwargs)
             except ServerBusyError as exc:
-                tries = pacer.busy_in_a_row + 1
+                tries += 1
                 if exc.code == "LIMIT" and tries > self.options.limit_retries:
-                    pacer.succeeded()  # the server answered; it is not overloaded
-                    raise ServerError(str(exc)) from exc
+                    raise ServerError(exc.refusal) from exc
                 if exc.connection_closed or tries > self.options.busy_retries:
                     raise  # the pair reconnects, after the wait the server asked for
-                delay = pacer.busy(exc)
+                delay = pacer.busy(exc, tries)
                 self.listener.waiting(delay, str(exc))
                 self._sleep(delay)
                 continue

@@ -166,11 +166,13 @@ def test_bye_mid_copy_is_a_reconnect(
     destination_proxy: FaultProxy,
     unique_user: str,
 ) -> None:
-    """The destination says ``* BYE [UNAVAILABLE]`` instead of taking an APPEND."""
+    """The destination says ``* BYE [UNAVAILABLE]`` instead of taking an APPEND, four times
+    running: each time the pair reconnects; the message is not blamed (no "broke the
+    connection 3 times" skip) and the job finishes with everything."""
     src_user, corpus = corpus_source
     destination_proxy.add(
         Fault(rb"^APPEND", Action.BYE, reply=b"[UNAVAILABLE] Shutting down, try again later",
-              skip=2, times=2)
+              skip=2, times=4)
     )
     waits = Waits()
     state = copy_through(
@@ -178,8 +180,8 @@ def test_bye_mid_copy_is_a_reconnect(
         destination_port=destination_proxy.port, listener=waits, connections=1,
     )
     assert state is JobState.FINISHED
-    assert destination_proxy.events["BYE"] == 2
-    assert len(waits.reconnects) == 2
+    assert destination_proxy.events["BYE"] == 4
+    assert len(waits.reconnects) == 4
     assert all("Shutting down" in reason for reason in waits.reconnects), waits.reconnects
     assert_identical(corpus, dovecot_dst, unique_user)
 
@@ -260,7 +262,8 @@ def test_endless_limit_answer_fails_that_message_only(
     outcome = sync(store, src, dst, send_report=False, connections=1, fetch_batch_count=1)
     assert outcome.state is JobState.FINISHED_WITH_ERRORS
     (error,) = outcome.result.errors
-    assert "LIMIT" in error.message
+    assert error.message.endswith("the server answered: [LIMIT] Too many flags")
+    assert destination_proxy.events["REPLY"] == 3  # sent, then again twice: not forever
     checker = dovecot_dst.client(dst_user)
     checker.select_folder("INBOX", readonly=True)
     got = checker.fetch(checker.search("ALL"), ["BODY.PEEK[]"])
@@ -367,3 +370,26 @@ def test_bandwidth_cap_paces_the_copy(
     got = checker.fetch(checker.search("ALL"), ["BODY.PEEK[]"])
     checker.logout()
     assert [got[uid][b"BODY[]"] for uid in sorted(got)] == bodies
+
+
+def test_throttled_create_is_sent_again(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    destination_proxy: FaultProxy,
+    unique_user: str,
+) -> None:
+    """Two CREATEs of the pipelined burst answered ``NO [THROTTLED]``: created after a
+    wait, and every folder copied."""
+    src_user, corpus = corpus_source
+    destination_proxy.add(Fault(rb"^CREATE", Action.REPLY, skip=1, times=2,
+                                reply=b"NO [THROTTLED] Too many folder operations"))
+    waits = Waits()
+    state = copy_through(
+        tmp_path, dovecot_src, src_user, dovecot_dst, unique_user,
+        destination_port=destination_proxy.port, listener=waits,
+    )
+    assert state is JobState.FINISHED
+    assert destination_proxy.events["REPLY"] == 2 and len(waits.waits) == 1
+    assert_identical(corpus, dovecot_dst, unique_user)

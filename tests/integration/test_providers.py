@@ -227,7 +227,8 @@ def test_rename_rules_win_and_mapping_can_be_turned_off(
         "Corbeille/Vieux": [message("older")],
     })
     client.logout()
-    rules = MappingRules(special=False, renames=(MappingRules.parse_rename("Corbeille=Old/Bin"),))
+    rules = MappingRules(special=False, renames=(MappingRules.parse_rename("Corbeille=Old/Bin"),
+                                                 ("Nope", "Elsewhere")))
     store = new_store(tmp_path)
     outcome = sync(store, account(dovecot_src, src_user),
                    account(dovecot_exchange, dst_user, "destination"), send_report=False,
@@ -239,6 +240,9 @@ def test_rename_rules_win_and_mapping_can_be_turned_off(
     assert found["Old/Bin/Vieux"] == [message("older")]
     assert found["Sent Items"] == [] and found["Deleted Items"] == []
     assert "Corbeille" not in found
+    assert [w.message for w in outcome.result.warnings] == [
+        "your rule Nope=Elsewhere matches no source folder"
+    ]
 
 
 def test_rename_rule_syntax() -> None:

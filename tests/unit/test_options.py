@@ -51,3 +51,11 @@ def test_connections_default_within_the_preset_limit_and_explicit_wins(
     assert _connections(_args(1, "tiny")) == 1
     with pytest.raises(UsageError, match="at least 1"):
         _connections(_args(0, None))
+
+
+def test_options_from_a_newer_front_end_are_ignored_not_fatal() -> None:
+    data = CopyOptions().to_dict()
+    data["future_option"] = 1
+    data["timeouts"]["future"] = 2
+    data["folder_rules"]["future"] = 3
+    assert CopyOptions.from_dict(data) == CopyOptions()

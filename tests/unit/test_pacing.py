@@ -18,6 +18,7 @@ from imapcopy_tui.errors import ServerBusyError, ServerError
         ("[INUSE] Mailbox in use", "INUSE", None),
         ("Request is throttled. Suggested Backoff Time: 1234 milliseconds", "", 1.234),
         ("Server busy, try again in 2 minutes", "", 120.0),
+        ("Daily limit reached, try again in 2 hours", "", 7200.0),
         ("[THROTTLED] retry after 30 s", "THROTTLED", 30.0),
         ("Too many requests, retry after 500 ms", "", 0.5),
         ("[ALERT] Account exceeded command or bandwidth limits. (Failure)", "", None),
@@ -35,7 +36,10 @@ def test_busy_words(words: str, code: str, retry_after: float | None) -> None:
     "words",
     ["[OVERQUOTA] Quota exceeded", "[TRYCREATE] No such mailbox", "Invalid arguments",
      "[ALERT] Too many simultaneous connections. (Failure)",
-     "[LIMIT] Mail size is larger than the maximum size allowed by server configuration"],
+     "[LIMIT] Mail size is larger than the maximum size allowed by server configuration",
+     "[OVERQUOTA] Quota exceeded, try again after deleting mail",
+     "[AUTHENTICATIONFAILED] Authentication failed, try again",
+     "command: APPEND => [CANNOT] try again with another name"],
 )
 def test_refusals_are_not_busy(words: str) -> None:
     error = refusal("source account a on h:143", words)
@@ -46,30 +50,27 @@ def test_refusals_are_not_busy(words: str) -> None:
 def test_waits_double_without_a_suggestion_and_are_capped() -> None:
     pacer = Pacer(first_wait=1.0, max_wait=5.0)
     busy = ServerBusyError("busy", code="UNAVAILABLE")
-    assert [pacer.busy(busy) for _ in range(5)] == [1.0, 2.0, 4.0, 5.0, 5.0]
-    assert pacer.busy_in_a_row == 5
-    pacer.succeeded()
-    assert pacer.busy_in_a_row == 0
-    assert pacer.busy(busy) == 1.0
+    assert [pacer.busy(busy, tries) for tries in range(1, 6)] == [1.0, 2.0, 4.0, 5.0, 5.0]
+    assert pacer.busy(busy, 1) == 1.0  # another command's first busy answer
     assert pacer.stats.busy_answers == 6 and pacer.stats.waited_seconds == 18.0
 
 
 def test_a_suggested_wait_is_honoured_within_reason() -> None:
     pacer = Pacer(first_wait=1.0, max_wait=5.0)
-    assert pacer.busy(ServerBusyError("busy", retry_after=0.3)) == 0.3
-    assert pacer.busy(ServerBusyError("busy", retry_after=30.0)) == 30.0
-    assert pacer.busy(ServerBusyError("busy", retry_after=86400.0)) == MAX_SUGGESTED_WAIT
+    assert pacer.busy(ServerBusyError("busy", retry_after=0.3), 1) == 0.3
+    assert pacer.busy(ServerBusyError("busy", retry_after=30.0), 2) == 30.0
+    assert pacer.busy(ServerBusyError("busy", retry_after=86400.0), 3) == MAX_SUGGESTED_WAIT
 
 
 def test_the_pace_slows_after_throttling_and_recovers() -> None:
     pacer = Pacer(first_wait=2.0, max_wait=60.0)
     assert pacer.pause == 0.0
-    pacer.busy(ServerBusyError("busy"))
+    pacer.busy(ServerBusyError("busy"), 1)
     assert pacer.pause == 0.5
-    pacer.busy(ServerBusyError("busy"))
+    pacer.busy(ServerBusyError("busy"), 1)
     assert pacer.pause == 1.0
     for _ in range(100):
-        pacer.busy(ServerBusyError("busy"))
+        pacer.busy(ServerBusyError("busy"), 1)
     assert pacer.pause == MAX_PAUSE
     for _ in range(60):
         pacer.succeeded()
