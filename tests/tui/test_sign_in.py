@@ -41,9 +41,13 @@ async def open_settings(pilot: Pilot[int], preset: str) -> SettingsScreen:
 async def choose_sign_in(pilot: Pilot[int], screen: SettingsScreen, downs: int) -> None:
     """Open the sign-in list and move ``downs`` from the top (0 password, 1 token file,
     2 token command), as a person does with the keyboard."""
-    screen.query_one("#sign-in").focus()
-    await pilot.press("enter", "home", *["down"] * downs, "enter")
+    select = screen.query_one("#sign-in", Select)
+    select.focus()
+    await pilot.press("enter")
+    await pilot.pause()  # the list opens
+    await pilot.press("home", *["down"] * downs, "enter")
     await pilot.pause()
+    assert select.value == ("password", "token_file", "token_command")[downs]
 
 
 @pytest.mark.dovecot
