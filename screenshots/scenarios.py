@@ -14,6 +14,7 @@ from pathlib import Path
 from unittest import mock
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from imapcopy_tui.engine.account import Account, Security
 from imapcopy_tui.engine.progress import CopyIssue, CopyResult, FolderCounts
@@ -23,6 +24,7 @@ from imapcopy_tui.storage.store import JobState, JobStore
 from imapcopy_tui.tui.app import ImapCopyApp
 from imapcopy_tui.tui.screens.connect import ConnectScreen
 from imapcopy_tui.tui.screens.progress import ProgressScreen
+from imapcopy_tui.tui.screens.settings import SettingsScreen
 from imapcopy_tui.tui.screens.sync import SyncScreen
 
 SIZE = (80, 24)
@@ -156,6 +158,19 @@ def _job(kind: str) -> Step:
     return run
 
 
+async def _oauth2_settings(pilot: Pilot[int]) -> None:
+    """Microsoft 365's settings, filled in: OAuth2 with a token command, no password."""
+    app = pilot.app
+    assert isinstance(app, ImapCopyApp)
+    screen = SettingsScreen("source", app.catalogue.get("microsoft365"), None)
+    app.push_screen(screen)
+    await _settle(pilot)
+    screen.query_one("#login", Input).value = "alice@contoso.com"
+    screen.query_one("#token", Input).value = "~/bin/ms-imap-token alice@contoso.com"
+    screen.query_one("#token", Input).focus()
+    await _settle(pilot)
+
+
 async def _seed(pilot: Pilot[int]) -> None:
     app = pilot.app
     assert isinstance(app, ImapCopyApp)
@@ -178,4 +193,5 @@ SCENARIOS = [
     Scenario("9-jobs", before=_seed, press=("ctrl+o",)),
     Scenario("10-help", press=("f1",)),
     Scenario("11-light-theme", press=("f2", *"gm")),
+    Scenario("12-oauth2-settings", before=_oauth2_settings),
 ]

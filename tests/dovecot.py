@@ -9,7 +9,7 @@ What an instance offers:
 * ``plain_port``: IMAP with plaintext login allowed and, unless ``tls=False``, STARTTLS;
 * ``tls_port``: IMAPS (implicit TLS), only when ``tls=True``;
 * any user name logs in with :attr:`DovecotServer.password`, so a fresh user name is a
-  fresh, empty mailbox;
+  fresh, empty mailbox (unless ``auth_config`` signs users in another way, e.g. OAuth2);
 * per-user quotas for the names in ``quota_users``.
 
 The certificate is self-signed for ``localhost`` only (no IP address in it), so a client

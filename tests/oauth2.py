@@ -49,6 +49,9 @@ class TokenIssuer:
 
         self._server = ThreadingHTTPServer((HOST, 0), Handler)
         self._server.daemon_threads = True
+        # accept() may block although the socket polled ready (a connection reset before it
+        # was accepted): with a timeout it gives up, and shutdown() is never stuck behind it.
+        self._server.socket.settimeout(1.0)
         self.port = self._server.server_address[1]
         self.url = f"http://{HOST}:{self.port}/introspect"
         self._thread = threading.Thread(

@@ -82,7 +82,7 @@ class Preset:
         """What to do at the provider before the first copy, as a sentence ("" if nothing)."""
         if not self.needs:
             return ""
-        return "Needs " + "; ".join(NEEDS[n] for n in self.needs) + "."
+        return f"{self.name} needs " + "; ".join(NEEDS[n] for n in self.needs) + "."
 
     def has_role(self, role: str) -> bool:
         """Whether the preset is offered for ``role`` ("source" or "destination")."""

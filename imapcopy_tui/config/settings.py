@@ -1,7 +1,8 @@
 """The user's remembered settings: the last non-secret values typed for each side.
 
 Written with tomli-w to ``~/.config/imapcopy/settings.toml`` (0600, in a 0700 directory).
-A password is never part of it: :class:`RememberedAccount` has no field for one.
+A password is never part of it: :class:`RememberedAccount` has no field for one.  An OAuth2
+access token neither: only the file or command that gives it, which is not a secret.
 
 A malformed file is reported (file, line, key) and ignored, never repaired: it is not
 overwritten until the user fixes or removes it (see :func:`save_settings`).
@@ -27,6 +28,8 @@ from imapcopy_tui.errors import ConfigError
 from imapcopy_tui.locations import ensure_private_dir, user_settings_path
 
 SIDES = ("source", "destination")
+SIGN_INS = ("password", "token_file", "token_command")
+"""How the form signs in: password, or an OAuth2 token from a file or a command."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class RememberedAccount:
     security: str = "tls"
     ca_file: str = ""
     verify_certificate: bool = True
+    sign_in: str = "password"  # one of SIGN_INS
+    token_source: str = ""  # the token file or command, with an OAuth2 sign-in
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,8 @@ def _account(label: str, text: str, side: str, data: Any) -> RememberedAccount:
             raise error(key, f"must be {_KINDS[expected]}, not {show_value(value)}")
     if "security" in data and data["security"] not in SECURITY_VALUES:
         raise error("security", f"must be one of {', '.join(SECURITY_VALUES)}")
+    if "sign_in" in data and data["sign_in"] not in SIGN_INS:
+        raise error("sign_in", f"must be one of {', '.join(SIGN_INS)}")
     if "port" in data and not 0 < data["port"] < 65536:
         raise error("port", "must be between 1 and 65535")
     return RememberedAccount(**data)

@@ -113,6 +113,9 @@ class ImapCopyApp(App[int]):
             security=account.security.value,
             ca_file=account.ca_file or "",
             verify_certificate=account.verify_certificate,
+            sign_in="token_file" if account.token_file else (
+                "token_command" if account.token_command else "password"),
+            token_source=account.token_file or account.token_command or "",
         )
         self.settings = self.settings.with_side(message.side, remembered)
         try:

@@ -47,9 +47,11 @@ class ConnectStepReached(Message):
 
 @dataclass
 class ConnectFinished(Message):
-    """The connection test is over: ``error`` is None when it passed."""
+    """The connection test is over: ``error`` is None when it passed; ``refused`` says the
+    server refused the sign-in (then what the provider needs is worth a reminder)."""
 
     error: str | None
+    refused: bool = False
 
 
 @dataclass

@@ -447,7 +447,8 @@ def test_shipped_sign_in_methods() -> None:
     assert by_auth.pop("other") == ("password", "oauth2")
     assert set(by_auth.values()) == {("password",)}
     assert catalogue.get("microsoft365").needs_text == (
-        "Needs IMAP allowed for the mailbox by its administrator.")
+        "Microsoft 365 / Exchange Online needs IMAP allowed for the mailbox by its "
+        "administrator.")
     assert catalogue.get("free").needs_text == ""
 
 

@@ -20,7 +20,9 @@ def test_round_trip_is_private(tmp_path: Path) -> None:
     assert load_settings(path) == (Settings(source=remembered), [])
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
-    assert "password" not in path.read_text()
+    keys = [line.split("=")[0].strip() for line in path.read_text().splitlines() if "=" in line]
+    assert not [key for key in keys if "password" in key or "token" == key]
+    assert 'sign_in = "password"' in path.read_text()  # the way to sign in, not a password
 
 
 def test_malformed_file_names_file_line_and_key(tmp_path: Path) -> None:
@@ -31,7 +33,7 @@ def test_malformed_file_names_file_line_and_key(tmp_path: Path) -> None:
     assert settings == Settings()
     assert [str(e) for e in errors] == [f"{path}, line 3: [source] prot: unknown key "
                                         "(expected one of: preset, login, host, port, security, "
-                                        "ca_file, verify_certificate)"]
+                                        "ca_file, verify_certificate, sign_in, token_source)"]
 
 
 def test_syntax_error_is_reported_not_raised(tmp_path: Path) -> None:
@@ -59,6 +61,7 @@ def test_syntax_error_names_file_and_line_like_presets(tmp_path: Path) -> None:
         ("host = 1.5", "host: must be a quoted string, not 1.5"),
         ("login = ['a']", "login: must be a quoted string, not a list"),
         ("port = 0", "port: must be between 1 and 65535"),
+        ('sign_in = "oauth2"', "sign_in: must be one of password, token_file, token_command"),
     ],
 )
 def test_wrong_type_names_file_line_and_key(tmp_path: Path, line: str, message: str) -> None:

@@ -28,7 +28,7 @@ def by_command(command: str) -> Account:
 
 def refusal(account: Account) -> str:
     with pytest.raises(TokenError) as caught:
-        fetch_token(account, timeout=2)
+        fetch_token(account, timeout=1)
     return str(caught.value)
 
 
@@ -110,7 +110,7 @@ def test_command_that_hangs_is_killed_with_its_children(
     started = time.monotonic()
     message = refusal(by_command(command))
     assert time.monotonic() - started < 8
-    assert message == (f"{WHERE}: the token command {command!r} did not finish within 2 s; it "
+    assert message == (f"{WHERE}: the token command {command!r} did not finish within 1 s; it "
                        "must print the token without asking anything (it has no terminal)")
     child = int(pid_file.read_text())
     deadline = time.monotonic() + 5

@@ -13,12 +13,13 @@ from textual.worker import get_current_worker
 from imapcopy_tui.config.presets import Preset
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.session import ConnectStep, test_connection
-from imapcopy_tui.errors import ImapCopyError
+from imapcopy_tui.errors import AuthError, ImapCopyError
 from imapcopy_tui.tui.messages import (
     ConnectFinished,
     ConnectionVerified,
     ConnectStepReached,
 )
+from imapcopy_tui.tui.widgets import show_message
 
 TESTING = "Testing the connection to your account..."
 ESTABLISHED = "The connection to your account has been established."
@@ -49,6 +50,7 @@ class ConnectScreen(Screen[None]):
             yield Static("", id="step-1", classes="step")
             yield Static("", id="step-2", classes="step")
             yield Static("", id="error", classes="field-error", markup=False)
+            yield Static("", id="needs", classes="note", markup=False)
             if not self.account.verify_certificate:
                 yield Static("Warning: the server's certificate is not checked.",
                              classes="field-error")
@@ -58,6 +60,7 @@ class ConnectScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#needs", Static).display = False
         self.query_one("#back", Button).focus()
         self.run_test()
 
@@ -75,10 +78,11 @@ class ConnectScreen(Screen[None]):
             test_connection(self.account, on_step=step)
         except ImapCopyError as exc:
             error: str | None = str(exc)
+            refused = isinstance(exc, AuthError)
         else:
-            error = None
+            error, refused = None, False
         if not worker.is_cancelled:
-            self.post_message(ConnectFinished(error))
+            self.post_message(ConnectFinished(error, refused))
 
     def on_connect_step_reached(self, message: ConnectStepReached) -> None:
         if message.step is ConnectStep.CONNECTING:
@@ -95,6 +99,8 @@ class ConnectScreen(Screen[None]):
         else:
             self.query_one("#step-2", Static).update("2. The connection failed:")
             self.query_one("#error", Static).update(message.error)
+            if message.refused and self.preset.needs_text:
+                show_message(self.query_one("#needs", Static), self.preset.needs_text)
             self.query_one("#back", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
