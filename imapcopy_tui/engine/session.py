@@ -1,16 +1,14 @@
 """The one IMAP gateway: opening connections and the few commands the copier needs.
 
-Every socket, SSL and IMAP library error is translated here into an
+Every socket, SSL and IMAP library error is translated (by :mod:`answers`) into an
 :mod:`imapcopy_tui.errors` type whose message names the account and server and says what
-to try.  Nothing outside this module imports ``imapclient``.
+to try.  Nothing outside this module and :mod:`answers` imports ``imapclient``.
 """
 
 from __future__ import annotations
 
-import errno
 import imaplib
 import re
-import socket
 import ssl
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,65 +18,28 @@ from enum import StrEnum
 from typing import Any
 
 from imapclient import IMAPClient
-from imapclient.exceptions import LoginError
 from imapclient.imap_utf7 import decode as decode_utf7
 from imapclient.imapclient import SocketTimeout
 
 from imapcopy_tui.engine import oauth2, trace
 from imapcopy_tui.engine.account import Account, AuthMethod, Security
+from imapcopy_tui.engine.answers import as_text, busy_answer, refusal, server_words, translate
 from imapcopy_tui.engine.tokens import fetch_token
 from imapcopy_tui.engine.wire import FetchedMessage, format_internal_date, parse_fetch
 from imapcopy_tui.errors import (
     AuthError,
-    CertificateHostnameError,
-    CertificateUntrustedError,
     ConfigError,
     ConnectError,
-    ConnectionLostError,
-    DnsError,
-    NotImapError,
-    NotTlsError,
-    PortClosedError,
-    ServerBusyError,
     ServerError,
-    ServerTimeoutError,
     StartTlsUnavailableError,
-    TlsError,
 )
 
-# OpenSSL reasons seen when the peer does not speak TLS at all (a plain IMAP greeting
-# parsed as a TLS record).
-_NOT_TLS_REASONS = {
-    "WRONG_VERSION_NUMBER",
-    "UNKNOWN_PROTOCOL",
-    "HTTP_REQUEST",
-    "RECORD_LAYER_FAILURE",
-    "PACKET_LENGTH_TOO_LONG",
-    "UNEXPECTED_EOF_WHILE_READING",
-}
-_X509_HOSTNAME_MISMATCH = 62
-_X509_IP_MISMATCH = 64
 # imaplib refuses lines over 1 MB; a UID SEARCH of a folder of ~150,000 messages (Gmail's
 # All Mail) is longer.  The module-wide limit is raised once, here, where imaplib is used.
 imaplib._MAXLINE = max(imaplib._MAXLINE, 64 * 1024 * 1024)  # type: ignore[attr-defined]
 _CAPABILITY_CODE = re.compile(rb"\[CAPABILITY ([^\]]+)\]", re.IGNORECASE)
 _COALESCE_BELOW = 64 * 1024  # smaller messages are gathered into one write
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
-# Answers that mean "not now" rather than "never": RFC 5530 codes, the [THROTTLED] of
-# Yahoo and Microsoft, and the texts providers use instead of a code.
-_BUSY_CODE = re.compile(r"\[(UNAVAILABLE|THROTTLED|LIMIT|INUSE)\b", re.IGNORECASE)
-_BUSY_TEXT = re.compile(
-    r"throttl|try again|too many (?:requests|commands)|rate limit|bandwidth limit",
-    re.IGNORECASE,
-)
-_RESPONSE_CODE = re.compile(r"\[([A-Z][A-Z0-9-]*)[\] ]", re.IGNORECASE)
-_TOO_BIG = re.compile(r"\bsize\b|too (?:big|large)", re.IGNORECASE)
-# "Suggested Backoff Time: 1234 milliseconds" (Exchange), "retry after 30 seconds"...
-_SUGGESTED_DELAY = re.compile(
-    r"(?:backoff time|retry after|try again in)\W{0,3}(\d+(?:\.\d+)?)\s*"
-    r"(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h)?\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -137,155 +98,6 @@ class FolderState:
         return "\\*" in self.permanent_flags or keyword in self.permanent_flags
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
-
-
-def _server_words(exc: BaseException) -> str:
-    """The server's own text from an IMAPClient error, without the command echo."""
-    text = _text(exc.args[0]) if exc.args else str(exc)
-    # imaplib formats errors as "<command> command error: BAD [b'text']" and IMAPClient as
-    # "append failed: [OVERQUOTA] text"; keep what the server said.
-    match = re.search(r"\[?b(['\"])(.*)\1\]?$", text)
-    if match:
-        text = match.group(2)
-    if ": " in text and text.split(": ", 1)[0].endswith(("failed", "error")):
-        text = text.split(": ", 1)[1]
-    return text.strip()
-
-
-def _delay_unit(unit: str) -> float:
-    if unit.startswith(("ms", "milli")):
-        return 0.001
-    if unit.startswith("min"):
-        return 60.0
-    if unit.startswith("h"):
-        return 3600.0
-    return 1.0
-
-
-def busy_answer(where: str, words: str, *, bye: bool = False) -> ServerBusyError | None:
-    """A ``ServerBusyError`` when the server's words ask us to wait, else None."""
-    code = _BUSY_CODE.search(words)
-    other_code = _RESPONSE_CODE.search(words)
-    if code is None and (
-        # A code saying what is wrong ([OVERQUOTA], [AUTHENTICATIONFAILED], [CANNOT]...)
-        # outweighs a "try again" in the text; [ALERT] only says "show this to the user".
-        (other_code and other_code.group(1).upper() != "ALERT")
-        or _BUSY_TEXT.search(words) is None
-    ):
-        return None
-    if code and code.group(1).upper() == "LIMIT" and _TOO_BIG.search(words):
-        return None  # "[LIMIT] Mail size is larger than ...": waiting will not help
-    retry_after = None
-    suggested = _SUGGESTED_DELAY.search(words)
-    if suggested:
-        unit = (suggested.group(2) or "s").lower()
-        retry_after = float(suggested.group(1)) * _delay_unit(unit)
-    return ServerBusyError(
-        f"{where}: the server asks to wait ({words})",
-        code=code.group(1).upper() if code else "",
-        retry_after=retry_after,
-        connection_closed=bye,
-        refusal=f"{where}: the server answered: {words}",
-    )
-
-
-def refusal(where: str, words: str) -> ServerError | ServerBusyError:
-    """The error for a NO or BAD answer: busy (try again later) or refused."""
-    return busy_answer(where, words) or ServerError(f"{where}: the server answered: {words}")
-
-
-def _ssl_error(account: Account, exc: ssl.SSLError) -> ConnectError:
-    where = account.describe()
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        if exc.verify_code in (_X509_HOSTNAME_MISMATCH, _X509_IP_MISMATCH):
-            return CertificateHostnameError(
-                f"{where}: the server's certificate is not valid for the name "
-                f"{account.host!r}; use the host name written in the certificate"
-            )
-        return CertificateUntrustedError(
-            f"{where}: the server's certificate is not trusted "
-            f"({exc.verify_message}); give its CA file, or if you trust this network, "
-            "skip the check explicitly"
-        )
-    if (exc.reason or "") in _NOT_TLS_REASONS:
-        return NotTlsError(
-            f"{where}: port {account.port} does not speak TLS; "
-            "choose STARTTLS (or the TLS port, usually 993)"
-        )
-    return TlsError(f"{where}: TLS failed ({exc.reason or exc})")
-
-
-def translate(account: Account, exc: BaseException, *, established: bool) -> Exception:
-    """Turn a low-level exception into one of ours, phrased for ``account``.
-
-    ``established`` says whether the IMAP session was already up: then a socket error is a
-    lost connection rather than a failure to connect.
-    """
-    where = account.describe()
-    if isinstance(exc, ConnectError | AuthError | ServerError | ConfigError):
-        return exc
-    if isinstance(exc, socket.gaierror):
-        return DnsError(
-            f"{where}: the server name {account.host!r} does not resolve; "
-            "check the IMAP server name"
-        )
-    if isinstance(exc, ssl.SSLError):
-        if established:
-            return ConnectionLostError(f"{where}: the TLS connection broke ({exc.reason})")
-        return _ssl_error(account, exc)
-    if isinstance(exc, TimeoutError | socket.timeout):
-        if established:
-            return ServerTimeoutError(f"{where}: the server stopped answering")
-        return ServerTimeoutError(
-            f"{where}: no IMAP greeting within the time limit; check the port and the "
-            "security setting (a TLS port answers nothing to a plain connection)"
-        )
-    if isinstance(exc, ConnectionRefusedError):
-        return PortClosedError(
-            f"{where}: nothing accepts connections on port {account.port}; "
-            "check the port (usually 993 for TLS, 143 for STARTTLS)"
-        )
-    if isinstance(exc, LoginError):
-        busy = busy_answer(where, _server_words(exc))
-        if busy is not None:  # "[UNAVAILABLE] Temporary authentication failure"
-            return busy
-        return AuthError(
-            f"{where}: the server refused the login or password "
-            f"({_server_words(exc) or 'authentication failed'}); check them, or use an "
-            "app password if the provider requires one"
-        )
-    if isinstance(exc, imaplib.IMAP4.abort | EOFError) or (
-        isinstance(exc, OSError)
-        and exc.errno in (errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED, None)
-    ):
-        if not established:
-            return NotImapError(
-                f"{where}: the server on port {account.port} closed the connection "
-                f"without an IMAP greeting ({_server_words(exc) or exc}); is this an IMAP port?"
-            )
-        busy = busy_answer(where, _server_words(exc), bye=True)  # "* BYE [UNAVAILABLE] ..."
-        if busy is not None:
-            return busy
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else _server_words(exc)
-        return ConnectionLostError(f"{where}: the connection was lost ({why or exc})")
-    if isinstance(exc, OSError):
-        if established:
-            return ConnectionLostError(f"{where}: the connection was lost ({exc})")
-        return ConnectError(f"{where}: cannot connect ({exc.strerror or exc})")
-    if isinstance(exc, imaplib.IMAP4.error):
-        if not established:
-            return NotImapError(
-                f"{where}: the program on port {account.port} is not an IMAP server "
-                f"({_server_words(exc)[:80]})"
-            )
-        return refusal(where, _server_words(exc))
-    raise exc
-
-
 def _mailbox_key(name: str) -> str:
     return "INBOX" if name.upper() == "INBOX" else name
 
@@ -334,7 +146,7 @@ def _folder_state(info: dict[bytes, Any]) -> FolderState:
         uidvalidity=int(info[b"UIDVALIDITY"]),
         uidnext=int(info[b"UIDNEXT"]) if b"UIDNEXT" in info else None,
         exists=int(info.get(b"EXISTS", 0)),
-        permanent_flags=frozenset(_text(f) for f in permanent),
+        permanent_flags=frozenset(as_text(f) for f in permanent),
     )
 
 
@@ -389,7 +201,7 @@ class ImapSession:
         if self._capabilities is None:
             with self._guard():
                 self._capabilities = frozenset(
-                    _text(c).upper() for c in self._client.capabilities()
+                    as_text(c).upper() for c in self._client.capabilities()
                 )
         return self._capabilities
 
@@ -415,12 +227,12 @@ class ImapSession:
         personal = None
         if found.personal:
             prefix, separator = found.personal[0]
-            personal = _text(prefix), (_text(separator) if separator else None)
+            personal = as_text(prefix), (as_text(separator) if separator else None)
         foreign = tuple(
-            _text(prefix)
+            as_text(prefix)
             for group in (found.other, found.shared)
             for prefix, _separator in group or ()
-            if _text(prefix)
+            if as_text(prefix)
         )
         return personal, foreign
 
@@ -447,9 +259,9 @@ class ImapSession:
             rows = self._client.list_folders()
         return [
             RawFolder(
-                name=_text(name),
-                delimiter=_text(delim) if delim else None,
-                flags=frozenset(_text(f) for f in flags),
+                name=as_text(name),
+                delimiter=as_text(delim) if delim else None,
+                flags=frozenset(as_text(f) for f in flags),
             )
             for flags, delim, name in rows
         ]
@@ -516,9 +328,9 @@ class ImapSession:
                     except imaplib.IMAP4.abort:
                         raise
                     except imaplib.IMAP4.error as exc:  # BAD
-                        results.append(_server_words(exc))
+                        results.append(server_words(exc))
                         continue
-                    words = _text(data[0]) if data and data[0] else str(typ)
+                    words = as_text(data[0]) if data and data[0] else str(typ)
                     results.append(None if typ == "OK" else words)
                 outcome[name] = (results[0], results[1])
         return outcome
@@ -538,7 +350,7 @@ class ImapSession:
             except imaplib.IMAP4.abort:
                 raise
             except imaplib.IMAP4.error as exc:  # BAD
-                typ, data = "BAD", [_server_words(exc).encode()]
+                typ, data = "BAD", [server_words(exc).encode()]
             if typ != "OK":
                 imap.state = "AUTH"
                 # The SEARCH ran anyway (in no folder, or in the one still open after a
@@ -550,14 +362,14 @@ class ImapSession:
                 except imaplib.IMAP4.error:
                     pass
                 imap.untagged_responses.pop("SEARCH", None)
-                words = _text(data[0]) if data and data[0] else typ
+                words = as_text(data[0]) if data and data[0] else typ
                 raise refusal(self.account.describe(), words)
             imap.state = "SELECTED"
             info = self._client._process_select_response(imap.untagged_responses)
             typ, data = imap._command_complete("SEARCH", search)
             found = imap.untagged_responses.pop("SEARCH", [])
         if typ != "OK":
-            words = _text(data[0]) if data and data[0] else typ
+            words = as_text(data[0]) if data and data[0] else typ
             raise refusal(self.account.describe(), words)
         uids = sorted({int(u) for line in found if line for u in line.split()})
         return _folder_state(info), uids
@@ -603,7 +415,7 @@ class ImapSession:
         with self._guard():
             typ, data = self._client._imap.uid("FETCH", uid_set(uids), f"({' '.join(items)})")
         if typ != "OK":
-            words = _text(data[0]) if data and data[0] else typ
+            words = as_text(data[0]) if data and data[0] else typ
             raise refusal(self.account.describe(), words)
         return parse_fetch(data)
 
@@ -641,7 +453,7 @@ class ImapSession:
                     ],
                 )
         if typ != "OK":
-            words = _text(data[0]) if data and data[0] else typ
+            words = as_text(data[0]) if data and data[0] else typ
             raise refusal(self.account.describe(), words)
 
     def _multiappend_streamed(
@@ -693,7 +505,7 @@ def _start_tls(client: IMAPClient, account: Account) -> None:
         raise
     except imaplib.IMAP4.error as exc:  # NO or BAD: refused (by the server, or in between)
         raise StartTlsUnavailableError(
-            f"{account.describe()}: the server refused STARTTLS ({_server_words(exc)}); "
+            f"{account.describe()}: the server refused STARTTLS ({server_words(exc)}); "
             "choose TLS (usually port 993), or plain only if you accept an unencrypted "
             "connection"
         ) from exc
@@ -737,7 +549,7 @@ def _oauth2_login(client: IMAPClient, account: Account, token: str) -> bytes:
     """AUTHENTICATE with ``token``; when the server refuses it, once more with a token
     fetched again (unless it is the same), then ``AuthError``."""
     where = account.describe()
-    capabilities = frozenset(_text(c).upper() for c in client.capabilities())
+    capabilities = frozenset(as_text(c).upper() for c in client.capabilities())
     try:
         mechanism = oauth2.mechanism(account, capabilities)
     except oauth2.NoMechanism as exc:
@@ -750,7 +562,7 @@ def _oauth2_login(client: IMAPClient, account: Account, token: str) -> bytes:
             raise
         except imaplib.IMAP4.error as exc:
             # A server has no reason to quote the token; should one do so, it stays out.
-            words = _server_words(exc).replace(token, "[token]")
+            words = server_words(exc).replace(token, "[token]")
             busy = busy_answer(where, words)
             if busy is not None:  # "[UNAVAILABLE]": the token service is down, say
                 raise busy from None
