@@ -64,6 +64,7 @@ def copy_through(
     source_port: int | None = None,
     destination_port: int | None = None,
     listener: CopyListener | None = None,
+    expect_finished: bool = True,
     **options: object,
 ) -> JobState:
     store = new_store(tmp_path)
@@ -73,6 +74,8 @@ def copy_through(
     )
     outcome = sync(store, src, dst, listener=listener, send_report=False, **options)
     assert outcome.failure is None, outcome.failure
+    # Whatever the caller expects, say what went wrong when it was not a clean finish.
+    assert outcome.state is JobState.FINISHED or not expect_finished, outcome.result.errors
     return outcome.state
 
 
@@ -149,7 +152,7 @@ def test_stalled_server_times_out_and_the_copy_reconnects(
     state = copy_through(
         tmp_path, dovecot_src, src_user, dovecot_dst, unique_user,
         source_port=source_proxy.port, listener=waits, connections=1,
-        timeouts=Timeouts(connect=5, read=1.5),
+        timeouts=Timeouts(connect=5, read=3),
     )
     assert state is JobState.FINISHED
     assert source_proxy.events["STALL"] == 1
