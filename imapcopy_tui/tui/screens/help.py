@@ -9,25 +9,28 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 HELP = """\
-[b]imapcopy[/b] copies every message of a mailbox (the source) into another one
-(the destination), folder by folder, with flags and dates. Nothing is deleted
-or changed on either side; mail already on the destination is not copied twice.
+[b]imapcopy[/b] copies every message of a mailbox (the source) into
+another one (the destination), folder by folder, with flags and dates.
+Nothing is deleted or changed on either side; mail already on the
+destination is not copied twice.
 
 [b]Steps[/b]
   1. choose the source service, type its settings, test the connection;
   2. the same for the destination;
-  3. Sync. The copy runs on its own: you may close the app or the SSH session.
-  At the end a report arrives in the destination inbox.
+  3. check the plan (where each folder goes: Sent into the destination's
+     Sent folder, Gmail's views skipped...), then Sync. The copy runs on
+     its own: you may close the app or the SSH session. At the end a
+     report arrives in the destination inbox.
 
 [b]Keys[/b]
   Tab / Shift+Tab   next / previous field      Enter     confirm
   Escape            back                        ctrl+q    quit
   ctrl+s            status of a sync            ctrl+o    all sync tasks
   ctrl+t            test (settings screen)      ctrl+y    sync (last step)
-  F1                this help                   F2        light / dark theme
+  F1                this help                   F2        light/dark
 
-Your own providers: ~/.config/imapcopy/presets.toml (same format as the
-shipped presets.toml). Passwords are never saved.
+Your own providers: ~/.config/imapcopy/presets.toml (same format as
+the shipped presets.toml). Passwords and OAuth2 tokens are never saved.
 
 Press Escape to close."""
 
