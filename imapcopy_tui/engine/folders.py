@@ -134,11 +134,20 @@ def plan_folders(
     taken: set[str] = set()
     deliberate: dict[str, str] = {}  # casefolded destination name -> first source name
     decided: dict[int, tuple[str, str]] = {}  # index -> (destination name, why renamed)
+    moved: dict[tuple[str, ...], tuple[str, ...]] = {}  # numbered parents: children follow
     for index in order:
-        raw, _ = candidates[index]
+        raw, source_parts = candidates[index]
         parts, mapped_because = targets[index]
-        name = destination_ns.name(parts)
         why = ""
+        parent = next(
+            (source_parts[:n] for n in range(len(source_parts) - 1, 0, -1)
+             if source_parts[:n] in moved),
+            None,
+        )
+        if parent is not None and not mapped_because:
+            parts = moved[parent] + source_parts[len(parent) :]
+            why = f"its parent folder was renamed to {destination_ns.name(moved[parent])!r}"
+        name = destination_ns.name(parts)
         if name.casefold() in taken and mapped_because and name.casefold() in deliberate:
             why = f"merged with {deliberate[name.casefold()]!r}, which also goes there"
         elif name.casefold() in taken:
@@ -148,7 +157,8 @@ def plan_folders(
             why = f"another source folder already maps to {name!r}"
             parts = parts[:-1] + (f"{parts[-1]}_{number}",)
             name = destination_ns.name(parts)
-        elif any(destination_ns.separator in part for part in parts):
+            moved[source_parts] = parts
+        elif not why and any(destination_ns.separator in part for part in parts):
             why = (
                 f"{destination_ns.separator!r} separates folders on the destination, so it "
                 f"became {SEPARATOR_STAND_IN!r}"

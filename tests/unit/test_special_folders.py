@@ -68,3 +68,14 @@ def test_unlabelled_uses_gmails_all_mail_not_a_label_of_that_name() -> None:
     planned = plan(source, MappingRules(gmail_all_mail=GmailViews.UNLABELLED), [])
     assert planned["[Gmail]/All Mail"][0] == "Archive"
     assert planned["Projects/All Mail"][0] == "Projects/All Mail"
+
+
+def test_children_follow_a_parent_that_had_to_be_renamed() -> None:
+    """``a.b`` and ``a_b`` both become ``a_b`` on a "." server: the second is numbered, and
+    its subfolder goes with it instead of landing under the other one."""
+    dot = Namespace("INBOX.", ".")
+    source = [folder("INBOX"), folder("a.b"), folder("a_b"), folder("a_b/c")]
+    planned = {f.source_name: f.destination_name for f in plan_folders(source, SLASH, dot)}
+    assert planned == {
+        "INBOX": "INBOX", "a.b": "INBOX.a_b", "a_b": "INBOX.a_b_2", "a_b/c": "INBOX.a_b_2.c",
+    }
