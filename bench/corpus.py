@@ -150,7 +150,7 @@ def plan_corpus(messages: int, big: int, seed: int = SEED) -> CorpusPlan:
                 long_header=rng.random() < 0.02,
                 message_id=rng.random() >= 0.01,
             )
-            for (size, kind), date in zip(items, dates)
+            for (size, kind), date in zip(items, dates, strict=True)
         ]
         if spec.name == "Archive" and len(folder_msgs) >= 10:
             # An exact duplicate pair: the same message delivered twice.
@@ -164,7 +164,7 @@ def _stratified_sizes(rng: random.Random, n: int) -> list[int]:
     counts = [round(n * share) for share, _, _ in _SIZE_CLASSES[:-1]]
     counts.append(n - sum(counts))
     sizes = []
-    for count, (_, low, high) in zip(counts, _SIZE_CLASSES):
+    for count, (_, low, high) in zip(counts, _SIZE_CLASSES, strict=True):
         for j in range(count):
             q = (j + rng.random()) / count
             sizes.append(int(low * math.exp(q * math.log(high / low))))

@@ -75,7 +75,9 @@ def run_measured(
             returncode = proc.wait(timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            raise BenchError(f"{Path(cmd[0]).name} did not finish in {timeout:.0f} s; see {log}")
+            raise BenchError(
+                f"{Path(cmd[0]).name} did not finish in {timeout:.0f} s; see {log}"
+            ) from None
         except BaseException:
             _kill_group(proc)
             raise

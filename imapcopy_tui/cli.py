@@ -9,6 +9,7 @@ existing scripts carry over.  Errors are one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import ipaddress
 import json
@@ -447,6 +448,10 @@ def _store(args: argparse.Namespace) -> JobStore:
     return JobStore(args.db or default_db_path())
 
 
+def _say_step(messages: dict[ConnectStep, str], step: ConnectStep) -> None:
+    print(messages[step], flush=True)
+
+
 def cmd_test(args: argparse.Namespace) -> ExitCode:
     sides = [
         n for n in SIDES
@@ -464,7 +469,7 @@ def cmd_test(args: argparse.Namespace) -> ExitCode:
             ),
             ConnectStep.AUTHENTICATED: "The connection to the account is established.",
         }
-        test_connection(account, on_step=lambda step: print(messages[step], flush=True))
+        test_connection(account, on_step=functools.partial(_say_step, messages))
     return ExitCode.OK
 
 

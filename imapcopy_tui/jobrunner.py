@@ -1,8 +1,8 @@
 """The detached job runner: ``python -m imapcopy_tui.jobrunner`` with the job on stdin.
 
 Reads one JSON object (database, job id, both accounts with their passwords or token
-sources, options) from standard input, runs the job to its end, and exits.  SIGTERM and SIGINT stop it cleanly
-(the job becomes "interrupted" and resumes on the next sync).
+sources, options) from standard input, runs the job to its end, and exits.  SIGTERM and
+SIGINT stop it cleanly (the job becomes "interrupted" and resumes on the next sync).
 """
 
 from __future__ import annotations

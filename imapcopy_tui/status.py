@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from imapcopy_tui.engine.progress import human_size
 from imapcopy_tui.storage.store import Job, JobState
@@ -35,7 +35,7 @@ def waiting_line(job: Job, now: datetime | None = None) -> str | None:
     if job.state is not JobState.RUNNING or not job.waiting_until:
         return None
     until = datetime.fromisoformat(job.waiting_until)
-    if until <= (now or datetime.now(timezone.utc)):
+    if until <= (now or datetime.now(UTC)):
         return None
     return f"Waiting until {until.astimezone():%H:%M:%S}: {job.waiting_reason}"
 

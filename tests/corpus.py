@@ -23,7 +23,7 @@ import re
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.header import Header
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
@@ -274,7 +274,7 @@ _ZONES = {
     "PST": timezone(timedelta(hours=-8)),
     "IST": timezone(timedelta(hours=5, minutes=30)),
     "JST": timezone(timedelta(hours=9)),
-    "UTC": timezone.utc,
+    "UTC": UTC,
 }
 
 
@@ -447,7 +447,8 @@ def _plan() -> _Plan:
         "Re: Build broken on release branch",
     )
     zones = ("CET", "CEST", "EST", "UTC", "JST", "PST", "IST", "CEST", "CET", "UTC")
-    for i, (subject, flags, zone) in enumerate(zip(inbox_subjects, inbox_flags, zones)):
+    inbox = zip(inbox_subjects, inbox_flags, zones, strict=False)
+    for i, (subject, flags, zone) in enumerate(inbox):
         sent = b.when(2023, 1 + i, 3 + i, 8 + i, zone)
         attachment = None
         if i in (2, 8):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from imapcopy_tui.engine.account import Account
@@ -16,7 +16,7 @@ from imapcopy_tui.engine.session import FolderState, FolderStatus, OutgoingMessa
 from imapcopy_tui.engine.wire import FetchedMessage
 from imapcopy_tui.errors import ServerError
 
-WHEN = datetime(2015, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+WHEN = datetime(2015, 3, 4, 5, 6, 7, tzinfo=UTC)
 
 
 def message(n: int, subject: str = "hello") -> bytes:

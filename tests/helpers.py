@@ -6,14 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.corpus import Corpus, MessageRecord, imap_name, list_folder_names, read_folder
-from tests.dovecot import DovecotServer
-
 from imapcopy_tui.engine.account import Account, Security
 from imapcopy_tui.engine.copier import CopyOptions
 from imapcopy_tui.engine.progress import CopyListener
 from imapcopy_tui.runner import JobOutcome, run_job
 from imapcopy_tui.storage.store import JobStore
+from tests.corpus import Corpus, MessageRecord, imap_name, list_folder_names, read_folder
+from tests.dovecot import DovecotServer
 
 FAST = {"backoff_seconds": 0.05, "max_backoff_seconds": 0.2}
 
@@ -86,7 +85,9 @@ def assert_identical(corpus: Corpus, server: DovecotServer, user: str) -> None:
     client = server.client(user)
     try:
         names = list_folder_names(client)
-        subscribed = {n if isinstance(n, str) else n.decode() for *_, n in client.list_sub_folders()}
+        subscribed = {
+            n if isinstance(n, str) else n.decode() for *_, n in client.list_sub_folders()
+        }
     finally:
         client.logout()
     expected_names = {imap_name(path, server.separator, server.prefix) for path in corpus.messages}
@@ -97,7 +98,7 @@ def assert_identical(corpus: Corpus, server: DovecotServer, user: str) -> None:
     for path, records in corpus.messages.items():
         got = found[path]
         assert len(got) == len(records), f"{path}: {len(got)} messages, expected {len(records)}"
-        for index, (expected, actual) in enumerate(zip(records, got)):
+        for index, (expected, actual) in enumerate(zip(records, got, strict=True)):
             assert actual.raw == expected.raw, f"{path}[{index}]: bytes differ"
             assert actual.flags == expected.flags, f"{path}[{index}]: flags differ"
             assert actual.internal_date == expected.internal_date, f"{path}[{index}]: date"

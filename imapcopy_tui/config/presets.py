@@ -353,7 +353,8 @@ def _build(
     return Preset(
         key=key, name=name.strip(), host=host.strip(), port=port, security=security,
         roles=tuple(dict.fromkeys(roles)), note=note.strip(), max_connections=max_connections,
-        max_message_mb=max_message_mb, verified=verified, source_url=source_url.strip(), auth=tuple(auth), needs=tuple(needs),
+        max_message_mb=max_message_mb, verified=verified, source_url=source_url.strip(),
+        auth=tuple(auth), needs=tuple(needs),
     ), []
 
 

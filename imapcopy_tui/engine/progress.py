@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from imapcopy_tui.engine.folders import Folder
@@ -79,7 +79,7 @@ class CopyResult:
 
     folders: list[FolderCounts] = field(default_factory=list)
     issues: list[CopyIssue] = field(default_factory=list)
-    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
     dry_run: bool = False
 
@@ -96,7 +96,7 @@ class CopyResult:
 
     @property
     def duration_seconds(self) -> float:
-        end = self.finished_at or datetime.now(timezone.utc)
+        end = self.finished_at or datetime.now(UTC)
         return (end - self.started_at).total_seconds()
 
 

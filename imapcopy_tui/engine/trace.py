@@ -43,7 +43,9 @@ HIDDEN = "[hidden]"
 _PREVIEW = 60  # bytes of a literal shown
 _LINE = 500  # characters of a line shown
 _LITERAL_MARK = re.compile(rb"~?\{(\d+)\+?\}\r?\n\Z")
-_SECRET_COMMAND = re.compile(rb"(\S+) +(LOGIN|AUTHENTICATE)\b *(\S*)(.*)", re.IGNORECASE | re.DOTALL)
+_SECRET_COMMAND = re.compile(
+    rb"(\S+) +(LOGIN|AUTHENTICATE)\b *(\S*)(.*)", re.IGNORECASE | re.DOTALL
+)
 
 
 def _printable(data: bytes, limit: int) -> str:

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -154,7 +154,7 @@ def _os_reason(exc: OSError) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -437,7 +437,7 @@ class JobStore:
 
     def note_wait(self, job_id: int, seconds: float, reason: str) -> None:
         """The job pauses ``seconds`` for ``reason``: the status lookup says so meanwhile."""
-        until = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+        until = datetime.now(UTC) + timedelta(seconds=seconds)
         with self._transaction() as db:
             db.execute(
                 "UPDATE jobs SET waiting_until = ?, waiting_reason = ? WHERE id = ?",

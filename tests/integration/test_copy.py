@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from imapcopy_tui.storage.store import JobState
 from tests.corpus import Corpus, imap_name, read_folder
 from tests.dovecot import DovecotServer
 from tests.helpers import account, assert_identical, destination_folder, new_store, reports, sync
-
-from imapcopy_tui.storage.store import JobState
 
 pytestmark = pytest.mark.dovecot
 
@@ -56,10 +56,12 @@ def test_source_is_left_untouched(
          account(dovecot_dst, unique_user, "destination"))
     client = dovecot_src.client(src_user)
     after = {p: read_folder(client, corpus.name(p)) for p in corpus.messages}
-    assert {p: client.folder_status(corpus.name(p), ["UIDVALIDITY"]) for p in corpus.messages} == validity
+    status = {p: client.folder_status(corpus.name(p), ["UIDVALIDITY"]) for p in corpus.messages}
+    assert status == validity
     client.logout()
     assert after == before
-    assert [[r.uid for r in rs] for rs in after.values()] == [[r.uid for r in rs] for rs in before.values()]
+    uids_after = [[r.uid for r in rs] for rs in after.values()]
+    assert uids_after == [[r.uid for r in rs] for rs in before.values()]
 
 
 def test_rerun_adds_nothing_but_its_report(
@@ -174,8 +176,10 @@ def test_dry_run_changes_nothing(
     from imapcopy_tui.engine.ledger import MemoryLedger
 
     src_user, corpus = corpus_source
-    result = Copier(account(dovecot_src, src_user), account(dovecot_dst, unique_user, "destination"),
-                    MemoryLedger(), options=CopyOptions(dry_run=True)).run()
+    source, destination = (
+        account(dovecot_src, src_user), account(dovecot_dst, unique_user, "destination")
+    )
+    result = Copier(source, destination, MemoryLedger(), options=CopyOptions(dry_run=True)).run()
     assert result.total("copied") == corpus.message_count
     assert sum(f.created for f in result.folders) == len(corpus.messages) - 1
     client = dovecot_dst.client(unique_user)

@@ -15,9 +15,9 @@ import pytest
 
 from imapcopy_tui.engine.copier import CopyOptions
 from imapcopy_tui.engine.progress import CopyListener
+from imapcopy_tui.engine.session import Timeouts
 from imapcopy_tui.runner import run_job
 from imapcopy_tui.status import describe, waiting_line
-from imapcopy_tui.engine.session import Timeouts
 from imapcopy_tui.storage.store import JobState
 from tests.corpus import Corpus
 from tests.dovecot import DovecotServer

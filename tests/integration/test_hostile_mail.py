@@ -45,7 +45,8 @@ HOSTILE = {
         "From: Zoë <z@example.fr>\r\nSubject: Réunion à Genève\r\n\r\ncorps é\r\n"
         .encode("latin-1"), ("\\Answered",), "04-Feb-2021 13:00:00 -0500"),
     "no Date header": Mail(
-        b"From: a@example.org\r\nSubject: no date\r\n\r\nbody\r\n", (), "05-Feb-2021 14:00:00 +0000"),
+        b"From: a@example.org\r\nSubject: no date\r\n\r\nbody\r\n", (),
+        "05-Feb-2021 14:00:00 +0000"),
     "invalid Date header": Mail(
         b"From: a@example.org\r\nDate: 32 Foo 20x9 25:61:61 +9999 (yesterday-ish)\r\n"
         b"Subject: invalid date\r\n\r\nbody\r\n", (), "06-Feb-2021 15:00:00 +0000"),

@@ -103,8 +103,8 @@ def test_cut_connections_are_reopened_and_nothing_is_doubled(
     job = store.create_job(src, dst)
     cuts = Cuts(at={3, 4, 20}, after_append=after_append)
     listener = Reconnects()
-    outcome = run_job(store, job.id, src, dst, CopyOptions(connections=1, **FAST), listener=listener,
-                      connect=flaky_connector(cuts))
+    outcome = run_job(store, job.id, src, dst, CopyOptions(connections=1, **FAST),
+                      listener=listener, connect=flaky_connector(cuts))
     assert outcome.state is JobState.FINISHED, outcome.failure
     # Before the APPEND, cut 4 follows cut 3 with no progress between: it is attempt 2.
     # After it, message 3 is found present on resuming, which is progress.
@@ -259,8 +259,8 @@ def test_cut_multiappend_resumes_without_doubles(
     job = store.create_job(src, dst)
     cuts = Cuts(at={2}, after_append=after_append, multiappend=True)
     listener = Reconnects()
-    outcome = run_job(store, job.id, src, dst, CopyOptions(connections=1, **FAST), listener=listener,
-                      connect=flaky_connector(cuts))
+    outcome = run_job(store, job.id, src, dst, CopyOptions(connections=1, **FAST),
+                      listener=listener, connect=flaky_connector(cuts))
     assert outcome.state is JobState.FINISHED, outcome.failure
     assert listener.attempts == [1]
     assert cuts.multiappends >= 2  # other folders still went as whole batches

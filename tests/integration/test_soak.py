@@ -17,14 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from imapcopy_tui.engine.copier import CopyOptions
+from imapcopy_tui.runner import run_job
 from imapcopy_tui.storage.store import JobState
 from tests.corpus import MessageRecord, list_folder_names, read_folder
 from tests.dovecot import DovecotServer
 from tests.faultproxy import FaultProxy, RandomCuts
 from tests.helpers import FAST, account, new_store
-
-from imapcopy_tui.engine.copier import CopyOptions
-from imapcopy_tui.runner import run_job
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.soak]
 
@@ -74,7 +73,12 @@ def snapshot(server: DovecotServer, user: str) -> dict[str, list[MessageRecord]]
         client.logout()
 
 
-def assert_same(got: dict[str, list[MessageRecord]], expected: dict[str, list[MessageRecord]]) -> None:
+FIELDS = ("raw", "flags", "internal_date", "size")
+
+
+def assert_same(
+    got: dict[str, list[MessageRecord]], expected: dict[str, list[MessageRecord]]
+) -> None:
     """Folder by folder: say what is missing, doubled or altered, not just "differs"."""
     assert sorted(got) == sorted(expected)
     for name, records in expected.items():
@@ -82,10 +86,10 @@ def assert_same(got: dict[str, list[MessageRecord]], expected: dict[str, list[Me
         doubled = {s for s in subjects if subjects.count(s) > 1}
         missing = {r.header("Subject") for r in records} - set(subjects)
         assert not doubled and not missing, f"{name}: doubled {doubled}, missing {missing}"
-        for index, (want, have) in enumerate(zip(records, got[name])):
+        for index, (want, have) in enumerate(zip(records, got[name], strict=True)):
             assert have == want, (
                 f"{name}[{index}] ({want.header('Subject')}) differs: "
-                f"{[k for k in ('raw', 'flags', 'internal_date', 'size') if getattr(have, k) != getattr(want, k)]}"
+                f"{[k for k in FIELDS if getattr(have, k) != getattr(want, k)]}"
                 f" {have.flags} {want.flags} {have.internal_date} {want.internal_date}"
             )
 

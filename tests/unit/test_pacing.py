@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from imapcopy_tui.engine.pacing import MAX_PAUSE, MAX_SUGGESTED_WAIT, Pacer, RateLimit
 from imapcopy_tui.engine.answers import busy_answer, refusal
+from imapcopy_tui.engine.pacing import MAX_PAUSE, MAX_SUGGESTED_WAIT, Pacer, RateLimit
 from imapcopy_tui.errors import ServerBusyError, ServerError
 
 

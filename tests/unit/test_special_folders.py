@@ -15,9 +15,9 @@ EXCHANGE = [
 ]
 
 
-def plan(source: list[RawFolder], rules: MappingRules = MappingRules(),
+def plan(source: list[RawFolder], rules: MappingRules | None = None,
          destination: list[RawFolder] = EXCHANGE) -> dict[str, tuple[str, str, str]]:
-    mapping = FolderMapping.build(rules, source, SLASH, destination, SLASH)
+    mapping = FolderMapping.build(rules or MappingRules(), source, SLASH, destination, SLASH)
     return {
         f.source_name: (f.destination_name, f.mapped_because, f.renamed_because)
         for f in plan_folders(source, SLASH, SLASH, mapping)

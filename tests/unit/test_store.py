@@ -109,7 +109,7 @@ def test_job_whose_creator_died_before_any_runner_is_interrupted(tmp_path: Path)
     code = (
         "import sys; from imapcopy_tui.storage.store import JobStore;"
         "from tests.unit.test_store import SRC, DST;"
-        f"JobStore(sys.argv[1]).create_job(SRC, DST)"
+        "JobStore(sys.argv[1]).create_job(SRC, DST)"
     )
     subprocess.run([sys.executable, "-c", code, str(path)], check=True,
                    cwd=Path(__file__).parents[2])

@@ -95,7 +95,8 @@ def test_literals_are_their_size_and_first_bytes() -> None:
     """A message is written as its size and its start, in both directions: never whole."""
     lines = run(CONVERSATION)
     appended = lines.index(f'C: a5 APPEND "INBOX" (\\Seen) {{{len(BODY)}+}}')
-    assert lines[appended + 1].startswith(f"C: [literal {len(BODY)} bytes] From: a@example.org\\r\\n")
+    literal = f"C: [literal {len(BODY)} bytes] From: a@example.org\\r\\n"
+    assert lines[appended + 1].startswith(literal)
     assert lines[appended + 2] == "C: "  # the CRLF ending the APPEND
     fetched = lines.index(f"S: * 1 FETCH (UID 7 BODY[] {{{len(BODY)}}}")
     assert lines[fetched + 1].startswith(f"S: [literal {len(BODY)} bytes] From: ")
