@@ -153,7 +153,7 @@ class Copier(PlanningMixin, TransferMixin):
         self._rate_limit = RateLimit(rate) if rate else None
         self._unlabelled_only: frozenset[str] = frozenset()  # Gmail's All Mail, labels off
         self._labelled: Counter[str] | None = None  # identities in Gmail's label folders
-        self._plan_folders: list[Folder] = []
+        self._label_folders: list[Folder] = []
         self._source_pacer = Pacer(self.options.backoff_seconds, self.options.max_backoff_seconds)
         self._destination_pacer = Pacer(
             self.options.backoff_seconds, self.options.max_backoff_seconds
@@ -426,12 +426,12 @@ class Copier(PlanningMixin, TransferMixin):
     # --- one folder ----------------------------------------------------------------
 
     def _labelled_identities(self, src: ImapSession) -> Counter[str]:
-        """The identities of every message in the folders copied besides Gmail's All Mail
-        (computed once: All Mail is one folder)."""
+        """The identities of every message in Gmail's label folders (computed once: All Mail
+        is one folder)."""
         if self._labelled is None:
             found: Counter[str] = Counter()
-            for folder in self._plan_folders:
-                if folder.selectable and folder.source_name not in self._unlabelled_only:
+            for folder in self._label_folders:
+                if folder.selectable:
                     _, uids = src.examine_uids(folder.source_name)
                     scanned = self._scan(src, uids, with_identity=True)
                     found.update(m.fingerprint for m in scanned if m.fingerprint)

@@ -58,7 +58,7 @@ class PlanningMixin:
     _destination_folders: set[str]
     _source_status: dict[str, FolderStatus]
     _destination_status: dict[str, FolderStatus]
-    _plan_folders: list[Folder]
+    _label_folders: list[Folder]
     _unlabelled_only: frozenset[str]
     _size_limit: int | None
 
@@ -85,12 +85,12 @@ class PlanningMixin:
         rules = self.options.folder_rules
         mapping = FolderMapping.build(rules, source_raw, source_ns, destination_raw, destination_ns)
         source_raw = self._without_gmail_views(source_raw, source_ns, rules)
-        folders = [
-            f
-            for f in plan_folders(source_raw, source_ns, destination_ns, mapping)
-            if self.options.wants(f)
-        ]
-        self._plan_folders = folders
+        every_folder = plan_folders(source_raw, source_ns, destination_ns, mapping)
+        folders = [f for f in every_folder if self.options.wants(f)]
+        # Gmail's labels, even those left out by --folder/--exclude: their mail is not
+        # "unlabelled", so All Mail must not bring it in by the back door.
+        self._label_folders = [f for f in every_folder if f.source_name not in
+                               self._unlabelled_only]
         used = {f.source_name for f in folders if f.mapped_because == RULE_REASON}
         for source, destination in rules.renames:
             if not any(_under(name, source, source_ns) for name in used):

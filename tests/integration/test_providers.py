@@ -325,3 +325,25 @@ def test_gmail_labels_plus_archived_mail_from_all_mail(
     assert "All Mail" not in found and "Starred" not in found
     (all_mail,) = [f for f in outcome.result.folders if f.display_name == "[Gmail]/All Mail"]
     assert (all_mail.destination_name, all_mail.total, all_mail.copied) == ("Archive", 1, 1)
+
+
+def test_unlabelled_never_brings_in_the_mail_of_an_excluded_label(
+    tmp_path: Path,
+    dovecot_gmail: DovecotServer,
+    dovecot_dst: DovecotServer,
+    make_user: object,
+) -> None:
+    """With ``--exclude Work``, Work's messages are labelled all the same: All Mail does not
+    copy them into Archive behind the user's back."""
+    assert callable(make_user)
+    src_user, dst_user = make_user(), make_user()
+    gmail_source(dovecot_gmail, src_user)
+    store = new_store(tmp_path)
+    outcome = sync(store, account(dovecot_gmail, src_user),
+                   account(dovecot_dst, dst_user, "destination"), send_report=False,
+                   exclude=("Work",),
+                   folder_rules=MappingRules(gmail_all_mail=GmailViews.UNLABELLED))
+    assert outcome.state is JobState.FINISHED, (outcome.failure, outcome.result.errors)
+    found = contents(dovecot_dst, dst_user)
+    assert "Work" not in found
+    assert found["Archive"] == [message("archived, no label")]
