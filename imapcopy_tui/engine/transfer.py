@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.parser import BytesHeaderParser
-from email.policy import default as email_policy
 from typing import ParamSpec, TypeVar
 
 from imapcopy_tui.engine.account import Account
@@ -86,6 +84,10 @@ def describe_message(header: bytes | None) -> str:
     """
     if not header:
         return ""
+    # Imported here: the email package costs start-up time, and this is seldom needed.
+    from email.parser import BytesHeaderParser
+    from email.policy import default as email_policy
+
     parts = []
     for name, label in (("Date", "dated"), ("From", "from"), ("Subject", "subject")):
         try:
