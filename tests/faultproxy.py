@@ -173,7 +173,9 @@ class _Connection:
         reader = _Reader(self.client)
         while True:
             line = reader.line()
-            fault = self.proxy.fault_for(line, armed=self.cut_response_after is not None)
+            fault = self.proxy.fault_for(
+                line, armed=self.cut_response_after is not None, connection=self.number
+            )
             if fault is None or fault.action in (Action.CUT_RESPONSE, Action.CUT_BEFORE_REPLY):
                 if fault is not None and fault.action is Action.CUT_RESPONSE:
                     self.cut_response_after = fault.after_bytes
@@ -258,6 +260,7 @@ class FaultProxy:
         self.faults: list[Fault] = []
         self.random_cuts: RandomCuts | None = None
         self.commands: Counter[str] = Counter()  # by verb, as the proxy saw them
+        self.lines: list[tuple[int, bytes]] = []  # (connection number, command's first line)
         self.events: Counter[str] = Counter()  # faults that fired
         self.connections = 0
         self._lock = threading.Lock()
@@ -288,13 +291,16 @@ class FaultProxy:
         with self._lock:
             self.events[event] += 1
 
-    def fault_for(self, line: bytes, *, armed: bool = False) -> Fault | None:
+    def fault_for(
+        self, line: bytes, *, armed: bool = False, connection: int = 0
+    ) -> Fault | None:
         """The fault for this command line, if any; ``armed`` says the connection is already
         counting down to a cut in the server's answers (no second one is armed meanwhile)."""
         command = _COMMAND.match(line)
         with self._lock:
             if command:
                 self.commands[command.group(2).decode().upper()] += 1
+                self.lines.append((connection, line.split(b" ", 1)[-1][:200]))
             for fault in self.faults:
                 if fault.hits >= fault.times or not fault.matches(line):
                     continue

@@ -55,7 +55,7 @@ from imapcopy_tui.engine.session import (
     ImapSession,
     open_session,
 )
-from imapcopy_tui.engine.transfer import SourceMessage, TransferMixin
+from imapcopy_tui.engine.transfer import Feed, SourceMessage, TransferMixin
 from imapcopy_tui.errors import (
     AuthError,
     ConnectError,
@@ -65,6 +65,11 @@ from imapcopy_tui.errors import (
 )
 
 Connector = Callable[..., ImapSession]
+# A folder of fewer batches is not worth another connection's EXAMINE.
+HELP_FROM_BATCHES = 3
+# From this many messages, a folder gets helpers even when there are fewer folders than
+# connections (its first batches are small: see transfer._batches).
+LARGE_FOLDER_MESSAGES = 100
 
 # The engine's front door: front ends import the copier and its options from here.
 __all__ = ["Connector", "Copier", "CopyOptions"]
@@ -161,6 +166,8 @@ class Copier(PlanningMixin, TransferMixin):
         self._batch_size = BatchSizer(
             self.options.fetch_batch_count, self.options.fetch_batch_bytes
         )
+        self._feeds: list[Feed] = []  # folders being appended whose fetches others may share
+        self._starting = 0  # folders taken by a pair that has not offered their feed yet
 
     # --- the job -------------------------------------------------------------------
 
@@ -181,7 +188,14 @@ class Copier(PlanningMixin, TransferMixin):
             elif not counts.done:  # a \Noselect parent: created, nothing to copy
                 counts.done = True
                 self.listener.folder_done(counts)
+        # A large folder is worth every allowed connection: pairs left without a folder
+        # fetch its batches ahead (see _help).
+        large = not self.options.dry_run and any(
+            counts.total >= LARGE_FOLDER_MESSAGES for _, counts in queue
+        )
         workers = max(1, min(self.options.connections, len(queue)))
+        if large:
+            workers = max(1, self.options.connections)
         pending = deque(queue)
         firsts: list[tuple[ImapSession, ImapSession] | None] = [first] + [None] * (workers - 1)
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="copy")
@@ -284,7 +298,12 @@ class Copier(PlanningMixin, TransferMixin):
         self, pending: deque[tuple[Folder, FolderCounts]]
     ) -> tuple[Folder, FolderCounts] | None:
         with self._lock:
-            return pending.popleft() if pending else None
+            if not pending:
+                return None
+            self._starting += 1  # helpers wait for the folder's feed (see _help)
+            taken = pending.popleft()
+        self._local.starting = True
+        return taken
 
     def _give_back(
         self,
@@ -292,6 +311,7 @@ class Copier(PlanningMixin, TransferMixin):
         current: tuple[Folder, FolderCounts],
         exc: Exception,
     ) -> None:
+        self._settle_start()
         with self._lock:
             pending.appendleft(current)
         self._issue(
@@ -315,6 +335,7 @@ class Copier(PlanningMixin, TransferMixin):
         current: tuple[Folder, FolderCounts] | None = None
         failures = 0
         processed_at_last_failure = -1
+        helped = False
         try:
             while True:
                 try:
@@ -326,6 +347,10 @@ class Copier(PlanningMixin, TransferMixin):
                                 # An extra pair still logging in may give its folder back.
                                 time.sleep(0.05)
                                 continue
+                            if not helped and self._help_wanted():
+                                helped = True
+                                self._help(sessions[0] if sessions else None)
+                                continue  # a folder may have been given back meanwhile
                             return
                     if sessions is None:
                         try:
@@ -346,7 +371,10 @@ class Copier(PlanningMixin, TransferMixin):
                         finally:
                             with self._lock:
                                 self._opening -= extra
-                    self._copy_folder(*sessions, *current)
+                    try:
+                        self._copy_folder(*sessions, *current)
+                    finally:
+                        self._settle_start()
                     current = None
                 except ConnectError as exc:
                     # The connection worked and broke (or the server is restarting):
@@ -370,6 +398,67 @@ class Copier(PlanningMixin, TransferMixin):
         finally:
             if sessions is not None:
                 _close(sessions)
+
+    # --- sharing a large folder's fetches --------------------------------------------
+
+    def _settle_start(self) -> None:
+        """This pair's folder has offered its feed, or will not: helpers need not wait."""
+        if getattr(self._local, "starting", False):
+            self._local.starting = False
+            with self._lock:
+                self._starting -= 1
+
+    def _offer_help(self, feed: Feed) -> None:
+        if self.options.connections > 1 and len(feed) >= HELP_FROM_BATCHES:
+            with self._lock:
+                self._feeds.append(feed)
+        self._settle_start()
+
+    def _withdraw_help(self, feed: Feed) -> None:
+        with self._lock:
+            if feed in self._feeds:
+                self._feeds.remove(feed)
+
+    def _help_wanted(self) -> bool:
+        with self._lock:
+            return self.options.connections > 1 and bool(self._feeds or self._starting)
+
+    def _help(self, src: ImapSession | None) -> None:
+        """Lend a source connection to folders other pairs are still appending: fetch their
+        batches ahead while enough are left to be worth opening the folder.
+
+        Helping only fetches; the folder's own pair appends and counts.  A failure here
+        costs speed, never mail: the batch goes back to the folder's own fetcher, and this
+        connection simply stops helping.  A pair that never had a folder opens only a
+        source connection for it.
+        """
+        own = src is None
+        try:
+            if src is None:
+                src = self._connect(self.source, timeouts=self.options.timeouts)
+            tried: list[Feed] = []
+            while True:
+                self._check_cancel()
+                with self._lock:
+                    feeds = [f for f in self._feeds if f not in tried]
+                    starting = self._starting
+                left, feed = max(
+                    ((f.unclaimed, f) for f in feeds), key=lambda c: c[0], default=(0, None)
+                )
+                if feed is None or left < HELP_FROM_BATCHES - 1:
+                    if starting:  # a folder is being opened: its feed may need help
+                        time.sleep(0.05)
+                        continue
+                    return
+                tried.append(feed)
+                state = src.examine(feed.folder)  # read-only, like every source open
+                if state.uidvalidity == feed.uidvalidity:
+                    self.fetch_for(feed, src)
+        except (AuthError, ConnectError, ServerError):
+            return  # this connection is done helping; the folders' pairs carry on
+        finally:
+            if own and src is not None:
+                src.close()
 
     def _open_both(self) -> tuple[ImapSession, ImapSession]:
         """Log in to both accounts at once: over a slow link each login is several round
@@ -547,7 +636,16 @@ class Copier(PlanningMixin, TransferMixin):
         else:
             assert destination_state is not None
             copied_before = counts.copied
-            self._transfer(src, dst, destination_name, destination_state, to_copy, counts, scope)
+            self._transfer(
+                src,
+                dst,
+                destination_name,
+                destination_state,
+                source_state.uidvalidity,
+                to_copy,
+                counts,
+                scope,
+            )
             appended = counts.copied - copied_before
             if counts.failed == 0 and source_state.uidnext is not None:
                 # What this pass left there, counted rather than asked (a round trip less):

@@ -17,6 +17,7 @@ from typing import ParamSpec, TypeVar
 
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.budget import ByteBudget
+from imapcopy_tui.engine.feed import FolderFeed
 from imapcopy_tui.engine.identity import fingerprint, header_section
 from imapcopy_tui.engine.ledger import Ledger, LedgerEntry, LedgerScope
 from imapcopy_tui.engine.options import CopyOptions
@@ -36,6 +37,8 @@ from imapcopy_tui.errors import ServerBusyError, ServerError
 _IDENTITY_ITEMS = ("RFC822.SIZE", "BODY.PEEK[HEADER]")
 _META_ITEMS = ("FLAGS", "INTERNALDATE", "RFC822.SIZE")
 DROPS_BEFORE_SKIPPING = 3
+FIRST_BATCH_COUNT = 25
+FIRST_BATCH_BYTES = 1024 * 1024
 # Internal dates some destinations do not keep (see _warn_unkept_dates).
 FUTURE_DATE_MARGIN = timedelta(hours=2)  # Dovecot's INTERNALDATE_MAX_FUTURE_SECS
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -60,7 +63,6 @@ class FetchedBatch:
     bodies: dict[int, bytes] = field(default_factory=dict)
     failed: list[tuple[SourceMessage, str]] = field(default_factory=list)
     gone: int = 0  # expunged on the source since the scan
-    taken: int = 0  # bytes held from the memory budget until the batch is appended
 
 
 @dataclass(slots=True)
@@ -72,6 +74,7 @@ class SourceMessage:
     fingerprint: str | None  # None until the body is read, when nothing needed it sooner
 
 
+Feed = FolderFeed[SourceMessage, FetchedBatch]
 T = TypeVar("T")
 P = ParamSpec("P")
 
@@ -124,6 +127,12 @@ class TransferMixin:
 
     def _check_cancel(self) -> None:
         raise NotImplementedError
+
+    def _offer_help(self, feed: Feed) -> None:
+        """Let pairs with nothing left to copy fetch this folder's batches too."""
+
+    def _withdraw_help(self, feed: Feed) -> None:
+        """The folder is done (or failed): no more helpers for it."""
 
     def _sleep(self, seconds: float) -> None:
         raise NotImplementedError
@@ -210,13 +219,22 @@ class TransferMixin:
         return found
 
     def _batches(self, messages: Sequence[SourceMessage]) -> Iterator[list[SourceMessage]]:
+        """The messages in UID order, cut into batches.
+
+        The first batches are small and double up to the full size: appending starts as
+        soon as a few messages are in, instead of after a whole batch was fetched.
+        """
         batch: list[SourceMessage] = []
         batch_bytes = 0
-        max_count, max_bytes = self._batch_size.count, self._batch_size.bytes
+        full_count, full_bytes = self._batch_size.count, self._batch_size.bytes
+        max_count = min(full_count, FIRST_BATCH_COUNT)
+        max_bytes = min(full_bytes, FIRST_BATCH_BYTES)
         for message in messages:
             if batch and (len(batch) >= max_count or batch_bytes + message.size > max_bytes):
                 yield batch
                 batch, batch_bytes = [], 0
+                max_count = min(full_count, max_count * 2)
+                max_bytes = min(full_bytes, max_bytes * 2)
             batch.append(message)
             batch_bytes += message.size
         if batch:
@@ -429,16 +447,27 @@ class TransferMixin:
             outgoing.append((message, OutgoingMessage(body, flags, message.internal_date)))
         self._append_batch(dst, destination_name, outgoing, counts, scope)
 
-    def _prefetch(self, src: ImapSession, batch: Sequence[SourceMessage]) -> FetchedBatch:
-        """Take the batch's bytes from the memory budget, then fetch it (prefetch thread)."""
-        taken = self._budget.acquire(sum(m.size for m in batch), self._check_cancel)
+    def fetch_for(self, feed: Feed, src: ImapSession, *, last: bool = False) -> None:
+        """Fetch the feed's batches, lowest first, until none is left to claim.
+
+        Runs in the folder's prefetch thread (``last``: it stays until every batch is in)
+        and in helping pairs (see :mod:`feed`): it touches only ``src``, whose selected
+        folder is the feed's.  A batch this connection could not fetch is given back.
+        """
+        while (claimed := feed.claim(self._check_cancel, last=last)) is not None:
+            index, batch = claimed
+            try:
+                fetched = self._fetch_bodies(src, batch)
+            except BaseException:
+                feed.give_back(index)
+                raise
+            feed.deliver(index, fetched)
+
+    def _own_fetcher(self, feed: Feed, src: ImapSession) -> None:
         try:
-            fetched = self._fetch_bodies(src, batch)
-        except BaseException:
-            self._budget.release(taken)
-            raise
-        fetched.taken = taken
-        return fetched
+            self.fetch_for(feed, src, last=True)
+        except BaseException as exc:
+            feed.fail(exc)  # raised in the appending thread, which handles it as before
 
     def _transfer(
         self,
@@ -446,27 +475,33 @@ class TransferMixin:
         dst: ImapSession,
         destination_name: str,
         destination_state: FolderState,
+        source_uidvalidity: int,
         messages: Sequence[SourceMessage],
         counts: FolderCounts,
         scope: LedgerScope,
     ) -> None:
-        """Fetch batch n+1 from the source while batch n is appended to the destination.
+        """Append the messages batch after batch while the next ones are being fetched.
 
-        At most two batches are in memory; the destination still receives every message in
-        source UID order.
+        The folder's own prefetch thread fetches ahead on this pair's source connection;
+        pairs with nothing else to do may fetch batches too (``_offer_help``).  The
+        destination still receives every message in source UID order.
         """
         batches = list(self._batches(messages))
         dropped_keywords: set[str] = set()
+        feed: Feed = FolderFeed(
+            scope.source_folder,
+            source_uidvalidity,
+            batches,
+            self._budget,
+            ahead=max(1, self.options.connections),
+        )
+        self._offer_help(feed)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as prefetch:
-            pending = prefetch.submit(self._prefetch, src, batches[0]) if batches else None
+            prefetch.submit(self._own_fetcher, feed, src)
             try:
                 for index, batch in enumerate(batches):
-                    assert pending is not None
-                    fetched = pending.result()
-                    pending = None
+                    fetched, taken = feed.take(index, self._check_cancel)
                     try:
-                        if index + 1 < len(batches):
-                            pending = prefetch.submit(self._prefetch, src, batches[index + 1])
                         self._send_batch(
                             dst,
                             destination_name,
@@ -479,13 +514,10 @@ class TransferMixin:
                         )
                         self._batch_size.got_through()
                     finally:
-                        self._budget.release(fetched.taken)
+                        self._budget.release(taken)
             finally:
-                if pending is not None:  # stopped early: give back what the prefetch took
-                    try:
-                        self._budget.release(pending.result().taken)
-                    except BaseException:  # noqa: BLE001 - its error was not the first
-                        pass
+                self._withdraw_help(feed)
+                feed.close()  # gives back what was fetched ahead and not appended
         if dropped_keywords:
             self._issue(
                 CopyIssue(

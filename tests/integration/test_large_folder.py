@@ -1,0 +1,115 @@
+"""One large folder: its batches are fetched over several source connections (the pairs
+left without a folder of their own help) and appended in order by one destination
+connection, so the copy keeps the source's UID order."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from imapcopy_tui.storage.store import JobState
+from tests.corpus import MessageRecord, read_folder
+from tests.dovecot import DovecotServer
+from tests.faultproxy import Action, Fault, FaultProxy
+from tests.helpers import FAST, account, new_store, sync
+
+pytestmark = pytest.mark.dovecot
+
+BODY_FETCH = rb"^UID FETCH .*BODY\.PEEK\[\]"
+MESSAGES = 300
+
+
+def fill_inbox(server: DovecotServer, user: str, count: int) -> list[MessageRecord]:
+    """``count`` messages of 2-30 kB in the inbox, with flags and dates; read back."""
+    rng = random.Random(count)
+    start = datetime(2016, 3, 1, tzinfo=timezone(timedelta(hours=1)))
+    client = server.client(user)
+    try:
+        messages: list[dict[str, object]] = []
+        for number in range(count):
+            body = "\r\n".join(
+                f"line {n} of message {number}" for n in range(rng.randrange(80, 1200))
+            )
+            raw = (
+                f"From: a{number % 11}@example.org\r\nSubject: large folder {number}\r\n"
+                f"Message-ID: <large-{number}@example.org>\r\n\r\n{body}\r\n"
+            ).encode()
+            flags = rng.choice([(), ("\\Seen",), ("\\Seen", "\\Answered"), ("$Forwarded",)])
+            messages.append({"msg": raw, "flags": flags, "date": start + timedelta(hours=number)})
+        for first in range(0, count, 100):
+            client.multiappend("INBOX", messages[first : first + 100])
+        return read_folder(client, "INBOX")
+    finally:
+        client.logout()
+
+
+def body_fetchers(proxy: FaultProxy) -> set[int]:
+    """The source connections that fetched message bodies."""
+    return {number for number, line in proxy.lines if re.search(BODY_FETCH, line, re.I)}
+
+
+def assert_same_inbox(server: DovecotServer, user: str, expected: list[MessageRecord]) -> None:
+    """Same bytes, flags and dates, in the same order: nothing lost, doubled or reordered."""
+    client = server.client(user)
+    try:
+        got = read_folder(client, "INBOX")
+    finally:
+        client.logout()
+    assert [r.header("Subject") for r in got] == [r.header("Subject") for r in expected]
+    assert got == expected
+
+
+def copy_inbox(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    proxy: FaultProxy,
+    src_user: str,
+    dst_user: str,
+) -> JobState:
+    outcome = sync(
+        new_store(tmp_path),
+        account(dovecot_src, src_user, port=proxy.port),
+        account(dovecot_dst, dst_user, "destination"),
+        send_report=False,
+        connections=4,
+        fetch_batch_count=20,
+        # Appending slowed to about 2 s for the whole folder, so that the other
+        # connections have time to log in and help; a fast run may not need them.
+        max_bytes_per_second=1_500_000,
+        **FAST,
+    )
+    assert outcome.failure is None, outcome.failure
+    assert outcome.state is JobState.FINISHED, outcome.result.errors
+    return outcome.state
+
+
+def test_large_folder_is_fetched_over_several_connections_and_appended_in_order(
+    tmp_path: Path, dovecot_src: DovecotServer, dovecot_dst: DovecotServer, make_user: object
+) -> None:
+    assert callable(make_user)
+    src_user, dst_user = make_user(), make_user()
+    expected = fill_inbox(dovecot_src, src_user, MESSAGES)
+    with FaultProxy(dovecot_src.host, dovecot_src.plain_port) as proxy:
+        copy_inbox(tmp_path, dovecot_src, dovecot_dst, proxy, src_user, dst_user)
+    assert len(body_fetchers(proxy)) >= 2, proxy.lines
+    assert_same_inbox(dovecot_dst, dst_user, expected)
+
+
+def test_a_fetching_connection_cut_mid_answer_loses_and_doubles_nothing(
+    tmp_path: Path, dovecot_src: DovecotServer, dovecot_dst: DovecotServer, make_user: object
+) -> None:
+    """Whichever connection the cut hits (the folder's own, or a helper's), the batch it
+    was fetching is fetched again by another, and the folder still arrives in order."""
+    assert callable(make_user)
+    src_user, dst_user = make_user(), make_user()
+    expected = fill_inbox(dovecot_src, src_user, MESSAGES)
+    with FaultProxy(dovecot_src.host, dovecot_src.plain_port) as proxy:
+        proxy.add(Fault(BODY_FETCH, Action.CUT_RESPONSE, after_bytes=30_000, skip=4, times=2))
+        copy_inbox(tmp_path, dovecot_src, dovecot_dst, proxy, src_user, dst_user)
+    assert proxy.events["CUT_RESPONSE"] == 2
+    assert_same_inbox(dovecot_dst, dst_user, expected)
