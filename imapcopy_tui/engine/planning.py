@@ -111,7 +111,9 @@ class PlanningMixin:
                 )
         plan: list[tuple[Folder, FolderCounts]] = []
         # Folders the server will not describe are reported when they are opened.
-        self._source_status = src.statuses([f.source_name for f in folders if f.selectable])
+        self._source_status = src.statuses(
+            [f.source_name for f in folders if f.selectable], modseq=True
+        )
         for folder in folders:
             counts = FolderCounts(
                 display_name=folder.display_name,
@@ -134,6 +136,7 @@ class PlanningMixin:
             and not self.options.dry_run
             and self.ledger.snapshot(self._pair(f)) is not None
         ]
+        # No HIGHESTMODSEQ there: see FolderSnapshot.destination_lost.
         self._destination_status = dst.statuses(remembered)
         return plan
 
@@ -244,17 +247,18 @@ class PlanningMixin:
         source = self._source_status.get(folder.source_name)
         if snapshot is None or source is None:
             return False
-        if (source.uidvalidity, source.uidnext, source.messages) != (
-            snapshot.source_uidvalidity,
-            snapshot.source_uidnext,
-            snapshot.source_messages,
+        if not snapshot.source_unchanged(
+            source.uidvalidity, source.uidnext, source.messages, source.highestmodseq
         ):
             return False
         destination = self._destination_status.get(folder.destination_name)
-        if destination is None or destination.uidvalidity != snapshot.destination_uidvalidity:
+        if destination is None:
             return False
-        if destination.messages < snapshot.destination_messages:
-            return False  # someone removed mail there: look again
+        lost = snapshot.destination_lost(
+            destination.uidvalidity, destination.messages, destination.uidnext
+        )
+        if lost != 0:
+            return False  # someone removed mail there (or may have): look again
         counts.total = source.messages
         if snapshot.by_this_job:
             counts.copied = snapshot.copied

@@ -142,6 +142,11 @@ _SCHEMA_STEPS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN waiting_until TEXT;
     ALTER TABLE jobs ADD COLUMN waiting_reason TEXT;
     """,
+    # NULL in snapshots taken before: the re-run check then does without them.
+    """
+    ALTER TABLE folder_snapshots ADD COLUMN source_highestmodseq INTEGER;
+    ALTER TABLE folder_snapshots ADD COLUMN destination_uidnext INTEGER;
+    """,
 )
 
 
@@ -672,13 +677,19 @@ class JobStore:
             present=row["present"],
             bytes_copied=row["bytes_copied"],
             by_this_job=row["job_id"] == job_id,
+            source_highestmodseq=row["source_highestmodseq"],
+            destination_uidnext=row["destination_uidnext"],
         )
 
     def save_folder_snapshot(self, pair: FolderPair, snapshot: FolderSnapshot, job_id: int) -> None:
         with self._transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO folder_snapshots VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO folder_snapshots (source_account, source_folder, "
+                "destination_account, destination_folder, source_uidvalidity, "
+                "source_uidnext, source_messages, destination_uidvalidity, "
+                "destination_messages, copied, present, bytes_copied, job_id, "
+                "source_highestmodseq, destination_uidnext) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     *_pair_key(pair),
                     snapshot.source_uidvalidity,
@@ -690,6 +701,8 @@ class JobStore:
                     snapshot.present,
                     snapshot.bytes_copied,
                     job_id,
+                    snapshot.source_highestmodseq,
+                    snapshot.destination_uidnext,
                 ),
             )
 
