@@ -133,6 +133,13 @@ class Ledger(Protocol):
         """Remember a complete pass over this folder pair."""
         ...
 
+    def destinations(
+        self, source_account: str, source_folder: str, destination_account: str
+    ) -> list[str]:
+        """The destination folders this source folder was copied into (by any job between
+        these accounts), the most recent first."""
+        ...
+
 
 class MemoryLedger:
     """A ledger that lives as long as the object: for dry runs and tests."""
@@ -152,3 +159,15 @@ class MemoryLedger:
 
     def save_snapshot(self, pair: FolderPair, snapshot: FolderSnapshot) -> None:
         self._snapshots[pair] = snapshot
+
+    def destinations(
+        self, source_account: str, source_folder: str, destination_account: str
+    ) -> list[str]:
+        keys: list[LedgerScope | FolderPair] = [*self._rows, *self._snapshots]
+        names = [
+            key.destination_folder
+            for key in keys
+            if (key.source_account, key.source_folder, key.destination_account)
+            == (source_account, source_folder, destination_account)
+        ]
+        return list(dict.fromkeys(reversed(names)))  # the latest recorded first

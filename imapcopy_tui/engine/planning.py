@@ -31,6 +31,7 @@ from imapcopy_tui.engine.special import (
     FolderMapping,
     MappingRules,
     choose_gmail_folders,
+    role_by_name,
 )
 
 
@@ -84,6 +85,7 @@ class PlanningMixin:
         existing = _folder_names(destination_raw)
         rules = self.options.folder_rules
         mapping = FolderMapping.build(rules, source_raw, source_ns, destination_raw, destination_ns)
+        self._keep_special_targets(mapping, source_raw, source_ns, destination_ns, existing)
         source_raw = self._without_gmail_views(source_raw, source_ns, rules)
         every_folder = plan_folders(source_raw, source_ns, destination_ns, mapping)
         folders = [f for f in every_folder if self.options.wants(f)]
@@ -139,6 +141,38 @@ class PlanningMixin:
         # No HIGHESTMODSEQ there: see FolderSnapshot.destination_lost.
         self._destination_status = dst.statuses(remembered)
         return plan
+
+    def _keep_special_targets(
+        self,
+        mapping: FolderMapping,
+        source_raw: Sequence[RawFolder],
+        source_ns: Namespace,
+        destination_ns: Namespace,
+        existing: set[str],
+    ) -> None:
+        """A special folder found by name goes where the ledger says earlier runs copied it,
+        while that folder is still there (see FolderMapping.keep_earlier_target).
+
+        The ledger and snapshots belong to the accounts, not to a job: a resumed job and a
+        new job between the same two accounts (in the same job store) both find them.  A
+        dry run (no store) and a first run have nothing to go by: the name search decides.
+        """
+        for role, special in mapping.source_special.items():
+            target = mapping.destination_special.get(role)
+            if target is None or target.by_attribute:
+                continue
+            source_name = next(
+                (f.name for f in source_raw if source_ns.parts(f.name) == special.parts), None
+            )
+            if source_name is None:
+                continue
+            for earlier in self.ledger.destinations(
+                self.source.key, source_name, self.destination.key
+            ):
+                parts = destination_ns.parts(earlier)
+                if earlier in existing and role_by_name(parts) == role:
+                    mapping.keep_earlier_target(role, parts, destination_ns.name(target.parts))
+                    break
 
     def _without_gmail_views(
         self, folders: list[RawFolder], ns: Namespace, rules: MappingRules

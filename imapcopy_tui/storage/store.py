@@ -681,6 +681,25 @@ class JobStore:
             destination_uidnext=row["destination_uidnext"],
         )
 
+    def known_destinations(
+        self, source_account: str, source_folder: str, destination_account: str
+    ) -> list[str]:
+        """Where this source folder was copied by any job between these accounts, the most
+        recent job first: the ledger (even an interrupted pass leaves entries) and the
+        snapshots (a pass that found everything there already may have no new entry)."""
+        key = (source_account, source_folder, destination_account)
+        rows = self._db().execute(
+            "SELECT destination_folder, MAX(job_id) AS latest FROM ("
+            " SELECT destination_folder, job_id FROM folder_snapshots"
+            " WHERE source_account = ? AND source_folder = ? AND destination_account = ?"
+            " UNION ALL"
+            " SELECT destination_folder, job_id FROM ledger"
+            " WHERE source_account = ? AND source_folder = ? AND destination_account = ?"
+            ") GROUP BY destination_folder ORDER BY latest DESC, destination_folder",
+            key + key,
+        )
+        return [r["destination_folder"] for r in rows]
+
     def save_folder_snapshot(self, pair: FolderPair, snapshot: FolderSnapshot, job_id: int) -> None:
         with self._transaction() as db:
             db.execute(
@@ -745,3 +764,8 @@ class JobLedger:
 
     def save_snapshot(self, pair: FolderPair, snapshot: FolderSnapshot) -> None:
         self.store.save_folder_snapshot(pair, snapshot, self.job_id)
+
+    def destinations(
+        self, source_account: str, source_folder: str, destination_account: str
+    ) -> list[str]:
+        return self.store.known_destinations(source_account, source_folder, destination_account)

@@ -79,3 +79,28 @@ def test_v3_database_gains_the_new_snapshot_values(tmp_path: Path) -> None:
     check = sqlite3.connect(path)
     assert check.execute("PRAGMA user_version").fetchone()[0] == len(store_module._SCHEMA_STEPS)
     check.close()
+
+
+def test_known_destinations_come_from_the_ledger_and_the_snapshots(tmp_path: Path) -> None:
+    """Where a source folder was copied, by any job between the accounts, latest job first:
+    an interrupted pass leaves only ledger entries, a pass that found everything there
+    may leave only a snapshot."""
+    from imapcopy_tui.engine.ledger import LedgerEntry, LedgerScope, MemoryLedger
+
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    store.record_ledger(LedgerScope("a", "Envoyés", 1, "b", "Sent Items", 2),
+                        [LedgerEntry(1, "f", 10, True)], 1)
+    store.save_folder_snapshot(FolderPair("a", "Envoyés", "b", "Sent"), snap(), 2)
+    store.record_ledger(LedgerScope("a", "Envoyés", 1, "c", "Other", 2),
+                        [LedgerEntry(1, "f", 10, True)], 3)
+    store.record_ledger(LedgerScope("a", "INBOX", 1, "b", "INBOX", 2),
+                        [LedgerEntry(1, "f", 10, True)], 3)
+    assert store.known_destinations("a", "Envoyés", "b") == ["Sent", "Sent Items"]
+    assert store.known_destinations("a", "Brouillons", "b") == []
+    store.close()
+
+    memory = MemoryLedger()
+    memory.record(LedgerScope("a", "Envoyés", 1, "b", "Sent Items", 2),
+                  [LedgerEntry(1, "f", 10, True)])
+    memory.save_snapshot(FolderPair("a", "Envoyés", "b", "Sent Items"), snap())
+    assert memory.destinations("a", "Envoyés", "b") == ["Sent Items"]
