@@ -61,7 +61,10 @@ class FakeSession:
     def namespaces(self) -> tuple[tuple[str, str | None] | None, tuple[str, ...]]:
         return ("", "/"), ()
 
-    def statuses(self, names: Sequence[str]) -> dict[str, FolderStatus]:
+    def statuses(
+        self, names: Sequence[str], *, modseq: bool = False
+    ) -> dict[str, FolderStatus]:
+        # Like a server without CONDSTORE: HIGHESTMODSEQ is never given.
         return {name: self.status(name) for name in names if name in self.server.folders}
 
     def status(self, name: str) -> FolderStatus:

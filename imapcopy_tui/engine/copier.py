@@ -32,6 +32,7 @@ from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.budget import ByteBudget
 from imapcopy_tui.engine.folders import INBOX, Folder
 from imapcopy_tui.engine.ledger import (
+    FolderPair,
     FolderSnapshot,
     Ledger,
     LedgerEntry,
@@ -542,6 +543,73 @@ class Copier(PlanningMixin, TransferMixin):
         counts.total -= len(messages) - len(kept)  # copied with their labels instead
         return kept
 
+    def _planned_modseq(self, folder: Folder, source_state: FolderState) -> int | None:
+        """The source folder's HIGHESTMODSEQ from planning's STATUS, for the snapshot.
+
+        Asked before the folder was opened, so older than what the pass saw: a change in
+        between makes the next run look again, never skip a change."""
+        status = self._source_status.get(folder.source_name)
+        if status is None or status.uidvalidity != source_state.uidvalidity:
+            return None
+        return status.highestmodseq
+
+    def _may_have_lost(self, pair: FolderPair, state: FolderState, recorded: int) -> int:
+        """At most how many messages may have been deleted from the destination folder
+        since the ledger recorded ``recorded`` of its messages (0: none, trust the ledger)."""
+        snapshot = self.ledger.snapshot(pair)
+        if snapshot is not None:
+            return snapshot.destination_lost(state.uidvalidity, state.exists, state.uidnext) or 0
+        # No complete pass yet: only a folder holding fewer than the ledger knows tells.
+        return max(recorded - state.exists, 0)
+
+    def _still_there(
+        self,
+        recorded: list[LedgerEntry],
+        available: Counter[str],
+        bound: int,
+        counts: FolderCounts,
+    ) -> list[LedgerEntry]:
+        """The ledger's entries whose message the destination folder still holds (each
+        identity counted once per copy there); ``available`` loses those found.
+
+        Those missing were deleted there after being copied: they are copied again, so
+        nothing is lost.  But if more are missing than can have been deleted (``bound``),
+        the destination does not keep messages byte for byte (some servers rewrite them)
+        and identities cannot tell: the ledger is trusted rather than risk doubling all.
+        """
+        kept: list[LedgerEntry] = []
+        gone: list[LedgerEntry] = []
+        for entry in recorded:
+            if not entry.fingerprint:  # no identity recorded: nothing to check with
+                kept.append(entry)
+            elif available[entry.fingerprint] > 0:
+                available[entry.fingerprint] -= 1
+                kept.append(entry)
+            else:
+                gone.append(entry)
+        if not gone:
+            return recorded
+        if len(gone) > bound:
+            self._issue(
+                CopyIssue(
+                    f"{len(gone)} messages copied earlier are not recognised in the "
+                    f"destination folder, more than can have been deleted there ({bound}): "
+                    "not copied again",
+                    folder=counts.display_name,
+                    severity=Severity.WARNING,
+                )
+            )
+            return recorded
+        self._issue(
+            CopyIssue(
+                f"{len(gone)} messages copied earlier were deleted from the destination "
+                "folder: copied again",
+                folder=counts.display_name,
+                severity=Severity.WARNING,
+            )
+        )
+        return kept
+
     def _copy_folder(
         self, src: ImapSession, dst: ImapSession, folder: Folder, counts: FolderCounts
     ) -> None:
@@ -590,6 +658,17 @@ class Copier(PlanningMixin, TransferMixin):
         )
         known = self.ledger.entries(scope) if destination_state else {}
         skipped = [known[u] for u in uids if u in known]
+        available: Counter[str] | None = None  # the destination's identities, once read
+        if destination_state is not None and skipped and not self.options.dry_run:
+            bound = self._may_have_lost(pair, destination_state, len(skipped))
+            if bound:
+                try:
+                    available = self._destination_fingerprints(dst)
+                except ServerError as exc:
+                    self._fail_folder(counts, f"cannot read the destination folder: {exc}")
+                    return
+                skipped = self._still_there(skipped, available, bound, counts)
+                known = {e.uid: e for e in skipped}
         for entry in skipped:
             if entry.copied_by_this_job:
                 counts.copied += 1
@@ -604,10 +683,11 @@ class Copier(PlanningMixin, TransferMixin):
         compare = bool(destination_state and destination_state.exists)
         try:
             messages = self._scan(src, todo, with_identity=compare or labelled is not None)
-            available: Counter[str] = Counter()
-            if messages and compare:
-                available = self._destination_fingerprints(dst)
-                available.subtract(Counter(e.fingerprint for e in skipped))
+            if available is None:
+                available = Counter()
+                if messages and compare:
+                    available = self._destination_fingerprints(dst)
+                    available.subtract(Counter(e.fingerprint for e in skipped))
         except ServerError as exc:
             self._fail_folder(counts, f"cannot read the folder's messages: {exc}")
             return
@@ -661,6 +741,16 @@ class Copier(PlanningMixin, TransferMixin):
                         copied=counts.copied,
                         present=counts.present,
                         bytes_copied=counts.bytes_copied,
+                        source_highestmodseq=self._planned_modseq(folder, source_state),
+                        # Each APPEND takes one UID: what UIDNEXT is if nobody else added
+                        # mail.  If someone did, count and UIDNEXT grew alike (see
+                        # FolderSnapshot.destination_lost); if an APPEND took a UID and
+                        # kept no message, the next run looks once more.
+                        destination_uidnext=(
+                            destination_state.uidnext + appended
+                            if destination_state.uidnext is not None
+                            else None
+                        ),
                     ),
                 )
         counts.done = True

@@ -31,6 +31,7 @@ from imapcopy_tui.engine.special import (
     FolderMapping,
     MappingRules,
     choose_gmail_folders,
+    role_by_name,
 )
 
 
@@ -84,6 +85,7 @@ class PlanningMixin:
         existing = _folder_names(destination_raw)
         rules = self.options.folder_rules
         mapping = FolderMapping.build(rules, source_raw, source_ns, destination_raw, destination_ns)
+        self._keep_special_targets(mapping, source_raw, source_ns, destination_ns, existing)
         source_raw = self._without_gmail_views(source_raw, source_ns, rules)
         every_folder = plan_folders(source_raw, source_ns, destination_ns, mapping)
         folders = [f for f in every_folder if self.options.wants(f)]
@@ -111,7 +113,9 @@ class PlanningMixin:
                 )
         plan: list[tuple[Folder, FolderCounts]] = []
         # Folders the server will not describe are reported when they are opened.
-        self._source_status = src.statuses([f.source_name for f in folders if f.selectable])
+        self._source_status = src.statuses(
+            [f.source_name for f in folders if f.selectable], modseq=True
+        )
         for folder in folders:
             counts = FolderCounts(
                 display_name=folder.display_name,
@@ -134,8 +138,41 @@ class PlanningMixin:
             and not self.options.dry_run
             and self.ledger.snapshot(self._pair(f)) is not None
         ]
+        # No HIGHESTMODSEQ there: see FolderSnapshot.destination_lost.
         self._destination_status = dst.statuses(remembered)
         return plan
+
+    def _keep_special_targets(
+        self,
+        mapping: FolderMapping,
+        source_raw: Sequence[RawFolder],
+        source_ns: Namespace,
+        destination_ns: Namespace,
+        existing: set[str],
+    ) -> None:
+        """A special folder found by name goes where the ledger says earlier runs copied it,
+        while that folder is still there (see FolderMapping.keep_earlier_target).
+
+        The ledger and snapshots belong to the accounts, not to a job: a resumed job and a
+        new job between the same two accounts (in the same job store) both find them.  A
+        dry run (no store) and a first run have nothing to go by: the name search decides.
+        """
+        for role, special in mapping.source_special.items():
+            target = mapping.destination_special.get(role)
+            if target is None or target.by_attribute:
+                continue
+            source_name = next(
+                (f.name for f in source_raw if source_ns.parts(f.name) == special.parts), None
+            )
+            if source_name is None:
+                continue
+            for earlier in self.ledger.destinations(
+                self.source.key, source_name, self.destination.key
+            ):
+                parts = destination_ns.parts(earlier)
+                if earlier in existing and role_by_name(parts) == role:
+                    mapping.keep_earlier_target(role, parts, destination_ns.name(target.parts))
+                    break
 
     def _without_gmail_views(
         self, folders: list[RawFolder], ns: Namespace, rules: MappingRules
@@ -244,17 +281,18 @@ class PlanningMixin:
         source = self._source_status.get(folder.source_name)
         if snapshot is None or source is None:
             return False
-        if (source.uidvalidity, source.uidnext, source.messages) != (
-            snapshot.source_uidvalidity,
-            snapshot.source_uidnext,
-            snapshot.source_messages,
+        if not snapshot.source_unchanged(
+            source.uidvalidity, source.uidnext, source.messages, source.highestmodseq
         ):
             return False
         destination = self._destination_status.get(folder.destination_name)
-        if destination is None or destination.uidvalidity != snapshot.destination_uidvalidity:
+        if destination is None:
             return False
-        if destination.messages < snapshot.destination_messages:
-            return False  # someone removed mail there: look again
+        lost = snapshot.destination_lost(
+            destination.uidvalidity, destination.messages, destination.uidnext
+        )
+        if lost != 0:
+            return False  # someone removed mail there (or may have): look again
         counts.total = source.messages
         if snapshot.by_this_job:
             counts.copied = snapshot.copied

@@ -39,6 +39,7 @@ from imapcopy_tui.errors import (
 imaplib._MAXLINE = max(imaplib._MAXLINE, 64 * 1024 * 1024)  # type: ignore[attr-defined]
 _CAPABILITY_CODE = re.compile(rb"\[CAPABILITY ([^\]]+)\]", re.IGNORECASE)
 _COALESCE_BELOW = 64 * 1024  # smaller messages are gathered into one write
+_STATUS_ITEM = re.compile(rb"(MESSAGES|UIDNEXT|UIDVALIDITY|HIGHESTMODSEQ) (\d+)")
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
 
 
@@ -73,6 +74,9 @@ class FolderStatus:
     messages: int
     uidnext: int
     uidvalidity: int
+    # RFC 7162, asked only of a server that offers CONDSTORE; None when not asked, or when
+    # the folder keeps no mod-sequences (the server then answers 0).
+    highestmodseq: int | None = None
 
 
 @dataclass(frozen=True)
@@ -130,12 +134,13 @@ def _status_replies(replies: Sequence[Any]) -> dict[str, FolderStatus]:
             raw_name, text = _unquote(match.group(1)), match.group(2)
         else:
             continue
-        items = dict(re.findall(rb"(MESSAGES|UIDNEXT|UIDVALIDITY) (\d+)", text))
-        if len(items) == 3:
+        items = dict(re.findall(_STATUS_ITEM, text))
+        if all(key in items for key in (b"MESSAGES", b"UIDNEXT", b"UIDVALIDITY")):
             found[_mailbox_key(decode_utf7(raw_name))] = FolderStatus(
                 messages=int(items[b"MESSAGES"]),
                 uidnext=int(items[b"UIDNEXT"]),
                 uidvalidity=int(items[b"UIDVALIDITY"]),
+                highestmodseq=int(items.get(b"HIGHESTMODSEQ", b"0")) or None,
             )
     return found
 
@@ -266,7 +271,9 @@ class ImapSession:
             for flags, delim, name in rows
         ]
 
-    def statuses(self, names: Sequence[str]) -> dict[str, FolderStatus]:
+    def statuses(
+        self, names: Sequence[str], *, modseq: bool = False
+    ) -> dict[str, FolderStatus]:
         """STATUS of many folders, pipelined: all commands go out before the first answer
         is read, so a slow link costs one round trip instead of one per folder.
 
@@ -274,9 +281,16 @@ class ImapSession:
         server may answer pipelined commands' untagged data early).  A folder the server
         refuses, or whose reply cannot be read, is left out: the caller opens it later and
         reports what the server says then.
+
+        With ``modseq``, HIGHESTMODSEQ is asked in the same command (no round trip more),
+        only of a server that offers CONDSTORE (another may answer BAD, and every folder
+        would look unknown).  Asking it enables CONDSTORE for the session (RFC 7162 3.1):
+        later FETCH answers carry MODSEQ items, which the wire reader passes over.
         """
         if not names:
             return {}
+        items = b" (MESSAGES UIDNEXT UIDVALIDITY"
+        items += b" HIGHESTMODSEQ)\r\n" if modseq and self.has("CONDSTORE") else b")\r\n"
         imap = self._client._imap
         with self._guard():
             imap.untagged_responses.pop("STATUS", None)
@@ -287,7 +301,7 @@ class ImapSession:
                     tag
                     + b" STATUS "
                     + self._client._normalise_folder(name)
-                    + b" (MESSAGES UIDNEXT UIDVALIDITY)\r\n"
+                    + items
                 )
                 tags.append(tag)
             for tag in tags:

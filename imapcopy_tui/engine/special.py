@@ -215,18 +215,24 @@ def special_folders(folders: Sequence[RawFolder], ns: Namespace) -> dict[str, Sp
                 found[role] = SpecialFolder(ns.parts(raw.name), role, True)
     for raw in sorted(folders, key=lambda f: f.name):
         parts = ns.parts(raw.name)
-        if len(parts) == 2 and parts[0] in GMAIL_PARENTS:
-            leaf = parts[1]
-        elif len(parts) == 1 and parts != (INBOX,):
-            leaf = parts[0]
-        elif len(parts) == 2 and parts[0] == INBOX:  # INBOX.Sent on Courier-style servers
-            leaf = parts[1]
-        else:
-            continue
-        named = _BY_NAME.get(_folded(leaf))
+        named = role_by_name(parts)
         if named is not None and named not in found:
             found[named] = SpecialFolder(parts, named, False)
     return found
+
+
+def role_by_name(parts: tuple[str, ...]) -> str | None:
+    """The role a folder's name gives it on a server without SPECIAL-USE, if any: only
+    at the top level, under Gmail's ``[Gmail]``, or under INBOX on Courier-style servers."""
+    if len(parts) == 2 and parts[0] in GMAIL_PARENTS:
+        leaf = parts[1]
+    elif len(parts) == 1 and parts != (INBOX,):
+        leaf = parts[0]
+    elif len(parts) == 2 and parts[0] == INBOX:  # INBOX.Sent on Courier-style servers
+        leaf = parts[1]
+    else:
+        return None
+    return _BY_NAME.get(_folded(leaf))
 
 
 def gmail_views(folders: Sequence[RawFolder], ns: Namespace) -> set[str]:
@@ -256,6 +262,7 @@ class FolderMapping:
     gmail_source: bool = False
     all_mail: tuple[str, ...] | None = None  # Gmail's All Mail, when it goes to the archive
     archive: tuple[str, ...] = ("Archive",)
+    reasons: dict[str, str] = field(default_factory=dict)  # by role, when not the usual
 
     @classmethod
     def build(
@@ -283,6 +290,28 @@ class FolderMapping:
             mapping.archive = archive.parts if archive else ("Archive",)
         return mapping
 
+    def keep_earlier_target(self, role: str, parts: tuple[str, ...], shown: str) -> bool:
+        """Send ``role``'s source folder to ``parts``, where earlier runs copied it, rather
+        than to the folder the name search picks now; ``shown`` is that folder's name.
+
+        Without SPECIAL-USE the first matching name in sorted order wins, so a folder
+        created since ("Sent" besides the "Sent Items" used so far) would take the role,
+        and everything would be copied again into it.  Only a folder that still bears a
+        name of the role, when the role was found by name: an attribute is the server's
+        own word and wins.  Returns whether the mapping changed.
+        """
+        current = self.destination_special.get(role)
+        if current is None or current.by_attribute or current.parts == parts:
+            return False
+        if role_by_name(parts) != role:
+            return False
+        self.destination_special[role] = SpecialFolder(parts, role, False)
+        self.reasons[role] = (
+            f"the destination's {ROLE_NAMES[role]} folder, as on earlier runs "
+            f"({shown!r} also looks like one)"
+        )
+        return True
+
     def __call__(self, parts: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
         folded = tuple(p.casefold() for p in parts)
         # The most specific rule wins: "A/B=Y" over "A=X" for A/B and below.
@@ -299,7 +328,7 @@ class FolderMapping:
             target = self.destination_special.get(role)
             if target is not None:
                 new = target.parts + parts[len(root) :]
-                reason = f"the destination's {ROLE_NAMES[role]} folder"
+                reason = self.reasons.get(role, f"the destination's {ROLE_NAMES[role]} folder")
             elif root[0] in GMAIL_PARENTS:
                 new = root[1:] + parts[len(root) :]  # no "[Gmail]" level on other servers
                 reason = f"Gmail's {ROLE_NAMES[role]} folder"

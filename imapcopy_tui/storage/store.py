@@ -142,6 +142,11 @@ _SCHEMA_STEPS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN waiting_until TEXT;
     ALTER TABLE jobs ADD COLUMN waiting_reason TEXT;
     """,
+    # NULL in snapshots taken before: the re-run check then does without them.
+    """
+    ALTER TABLE folder_snapshots ADD COLUMN source_highestmodseq INTEGER;
+    ALTER TABLE folder_snapshots ADD COLUMN destination_uidnext INTEGER;
+    """,
 )
 
 
@@ -672,13 +677,38 @@ class JobStore:
             present=row["present"],
             bytes_copied=row["bytes_copied"],
             by_this_job=row["job_id"] == job_id,
+            source_highestmodseq=row["source_highestmodseq"],
+            destination_uidnext=row["destination_uidnext"],
         )
+
+    def known_destinations(
+        self, source_account: str, source_folder: str, destination_account: str
+    ) -> list[str]:
+        """Where this source folder was copied by any job between these accounts, the most
+        recent job first: the ledger (even an interrupted pass leaves entries) and the
+        snapshots (a pass that found everything there already may have no new entry)."""
+        key = (source_account, source_folder, destination_account)
+        rows = self._db().execute(
+            "SELECT destination_folder, MAX(job_id) AS latest FROM ("
+            " SELECT destination_folder, job_id FROM folder_snapshots"
+            " WHERE source_account = ? AND source_folder = ? AND destination_account = ?"
+            " UNION ALL"
+            " SELECT destination_folder, job_id FROM ledger"
+            " WHERE source_account = ? AND source_folder = ? AND destination_account = ?"
+            ") GROUP BY destination_folder ORDER BY latest DESC, destination_folder",
+            key + key,
+        )
+        return [r["destination_folder"] for r in rows]
 
     def save_folder_snapshot(self, pair: FolderPair, snapshot: FolderSnapshot, job_id: int) -> None:
         with self._transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO folder_snapshots VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO folder_snapshots (source_account, source_folder, "
+                "destination_account, destination_folder, source_uidvalidity, "
+                "source_uidnext, source_messages, destination_uidvalidity, "
+                "destination_messages, copied, present, bytes_copied, job_id, "
+                "source_highestmodseq, destination_uidnext) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     *_pair_key(pair),
                     snapshot.source_uidvalidity,
@@ -690,6 +720,8 @@ class JobStore:
                     snapshot.present,
                     snapshot.bytes_copied,
                     job_id,
+                    snapshot.source_highestmodseq,
+                    snapshot.destination_uidnext,
                 ),
             )
 
@@ -732,3 +764,8 @@ class JobLedger:
 
     def save_snapshot(self, pair: FolderPair, snapshot: FolderSnapshot) -> None:
         self.store.save_folder_snapshot(pair, snapshot, self.job_id)
+
+    def destinations(
+        self, source_account: str, source_folder: str, destination_account: str
+    ) -> list[str]:
+        return self.store.known_destinations(source_account, source_folder, destination_account)

@@ -347,3 +347,65 @@ def test_unlabelled_never_brings_in_the_mail_of_an_excluded_label(
     found = contents(dovecot_dst, dst_user)
     assert "Work" not in found
     assert found["Archive"] == [message("archived, no label")]
+
+
+def test_sent_found_by_name_stays_where_earlier_runs_copied_it(
+    tmp_path: Path, dovecot_src: DovecotServer, dovecot_dst: DovecotServer, make_user: object
+) -> None:
+    """Neither server marks its folders (roles by name).  The first run copies Envoyés into
+    the destination's "Sent Items"; then a "Sent" folder appears there, which sorts first
+    and also names a Sent folder.  Resuming the job, and a new job between the same
+    accounts, keep copying into "Sent Items" (the ledger remembers): nothing is copied
+    again, "Sent" stays empty.  A store that never saw these accounts goes by name."""
+    from imapcopy_tui.runner import run_job
+    from tests.helpers import FAST, CopyOptions
+
+    assert callable(make_user)
+    src_user, dst_user = make_user(), make_user()
+    client = dovecot_src.client(src_user)
+    fill(client, {
+        "Envoyés": [message("sent 1"), message("sent 2")],
+        "Envoyés/2019": [message("sent 2019")],
+    })
+    client.logout()
+    client = dovecot_dst.client(dst_user)
+    client.create_folder("Sent Items")
+    client.logout()
+    store = new_store(tmp_path)
+    src, dst = account(dovecot_src, src_user), account(dovecot_dst, dst_user, "destination")
+    job = store.create_job(src, dst)
+    first = run_job(store, job.id, src, dst, CopyOptions(**FAST, send_report=False))
+    assert first.state is JobState.FINISHED, (first.failure, first.result.errors)
+    assert first.result.total("copied") == 3
+    expected = {
+        "INBOX": [],
+        "Sent Items": [message("sent 1"), message("sent 2")],
+        "Sent Items/2019": [message("sent 2019")],
+    }
+    assert contents(dovecot_dst, dst_user) == expected
+
+    client = dovecot_dst.client(dst_user)
+    client.create_folder("Sent")
+    client.logout()
+    expected["Sent"] = []
+    resumed = run_job(store, job.id, src, dst, CopyOptions(**FAST, send_report=False))
+    assert contents(dovecot_dst, dst_user) == expected
+    again = sync(store, src, dst, send_report=False)
+    # The resumed job counts its own earlier copies; the new job finds them there.
+    for outcome, copied, present in ((resumed, 3, 0), (again, 0, 3)):
+        assert outcome.state is JobState.FINISHED, (outcome.failure, outcome.result.errors)
+        assert (outcome.result.total("copied"), outcome.result.total("present")) == (
+            copied, present
+        )
+        notes = {f.display_name: (f.destination_name, f.note) for f in outcome.result.folders}
+        assert notes["Envoyés"] == (
+            "Sent Items",
+            "the destination's Sent folder, as on earlier runs ('Sent' also looks like one)",
+        )
+        assert notes["Envoyés/2019"][0] == "Sent Items/2019"
+    assert contents(dovecot_dst, dst_user) == expected
+
+    # The control: without the ledger's memory the name search picks "Sent".
+    fresh = sync(new_store(tmp_path / "other"), src, dst, dry_run=True, send_report=False)
+    notes = {f.display_name: f.destination_name for f in fresh.result.folders}
+    assert notes["Envoyés"] == "Sent"

@@ -63,3 +63,32 @@ def test_status_replies_are_matched_by_name() -> None:
     assert {name: s.messages for name, s in found.items()} == {
         'a "q" b': 2, "Données": 1, "INBOX": 3,
     }
+
+
+def test_status_replies_with_highestmodseq() -> None:
+    """HIGHESTMODSEQ is read when the server gives it (in any place); 0 (a folder without
+    mod-sequences, RFC 7162) and its absence both mean "not known"."""
+    from imapcopy_tui.engine.session import _status_replies
+
+    found = _status_replies([
+        b"A (HIGHESTMODSEQ 41 MESSAGES 2 UIDNEXT 3 UIDVALIDITY 8)",
+        b"B (MESSAGES 2 UIDNEXT 3 UIDVALIDITY 8 HIGHESTMODSEQ 0)",
+        b"C (MESSAGES 2 UIDNEXT 3 UIDVALIDITY 8)",
+        b"D (MESSAGES 2 HIGHESTMODSEQ 7)",
+    ])
+    assert {name: s.highestmodseq for name, s in found.items()} == {
+        "A": 41, "B": None, "C": None,
+    }
+    assert (found["A"].messages, found["A"].uidnext, found["A"].uidvalidity) == (2, 3, 8)
+
+
+def test_modseq_items_in_fetch_answers_are_passed_over() -> None:
+    """Once STATUS (HIGHESTMODSEQ) enabled CONDSTORE, every FETCH answer carries MODSEQ
+    (RFC 7162 3.1.4.1): the other items are read as before."""
+    found = parse_fetch([
+        b'1 (UID 7 MODSEQ (12345) RFC822.SIZE 20 FLAGS (\\Seen) '
+        b'INTERNALDATE " 3-Jan-2023 07:30:53 +0200")',
+        (b"2 (UID 9 MODSEQ (3) RFC822.SIZE 14 BODY[HEADER] {14}", b"Subject: a\r\n\r\n"), b")",
+    ])
+    assert found[7].size == 20 and found[7].flags == ("\\Seen",)
+    assert found[9].header == b"Subject: a\r\n\r\n" and found[9].size == 14

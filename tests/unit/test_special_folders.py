@@ -79,3 +79,24 @@ def test_children_follow_a_parent_that_had_to_be_renamed() -> None:
     assert planned == {
         "INBOX": "INBOX", "a.b": "INBOX.a_b", "a_b": "INBOX.a_b_2", "a_b/c": "INBOX.a_b_2.c",
     }
+
+
+def test_a_role_found_by_name_can_keep_its_earlier_folder_but_not_an_attribute() -> None:
+    """Without SPECIAL-USE "Sent" (sorted first) would take the role from the "Sent Items"
+    used so far: the earlier one is kept, its subfolders with it.  A folder not named for
+    the role is not taken; a role the server marks by attribute stays the server's."""
+    source = [folder("INBOX"), folder("Envoyés"), folder("Envoyés/2019")]
+    by_name = [folder("INBOX"), folder("Sent"), folder("Sent Items"), folder("Factures")]
+    mapping = FolderMapping.build(MappingRules(), source, SLASH, by_name, SLASH)
+    assert mapping(("Envoyés",))[0] == ("Sent",)
+    assert not mapping.keep_earlier_target("\\Sent", ("Factures",), "Sent")
+    assert not mapping.keep_earlier_target("\\Sent", ("Sent",), "Sent")  # already there
+    assert mapping.keep_earlier_target("\\Sent", ("Sent Items",), "Sent")
+    assert mapping(("Envoyés", "2019")) == (
+        ("Sent Items", "2019"),
+        "the destination's Sent folder, as on earlier runs ('Sent' also looks like one)",
+    )
+    marked = [folder("INBOX"), folder("Sent", "\\Sent"), folder("Sent Items")]
+    mapping = FolderMapping.build(MappingRules(), source, SLASH, marked, SLASH)
+    assert not mapping.keep_earlier_target("\\Sent", ("Sent Items",), "Sent")
+    assert mapping(("Envoyés",))[0] == ("Sent",)
