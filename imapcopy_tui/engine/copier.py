@@ -50,6 +50,7 @@ from imapcopy_tui.engine.progress import (
 )
 from imapcopy_tui.engine.report import build_report
 from imapcopy_tui.engine.session import (
+    Compression,
     FolderState,
     FolderStatus,
     ImapSession,
@@ -374,11 +375,13 @@ class Copier(PlanningMixin, TransferMixin):
     def _open_both(self) -> tuple[ImapSession, ImapSession]:
         """Log in to both accounts at once: over a slow link each login is several round
         trips, and the two need not wait for each other."""
-        timeouts = self.options.timeouts
+        timeouts, compression = self.options.timeouts, self.options.compress
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="login") as helper:
-            destination = helper.submit(self._connect, self.destination, timeouts=timeouts)
+            destination = helper.submit(
+                self._connect, self.destination, timeouts=timeouts, compression=compression
+            )
             try:
-                src = self._connect(self.source, timeouts=timeouts)
+                src = self._connect(self.source, timeouts=timeouts, compression=compression)
             except BaseException:
                 try:
                     destination.result().close()
@@ -390,6 +393,16 @@ class Copier(PlanningMixin, TransferMixin):
         except BaseException:
             src.close()
             raise
+        if compression is Compression.ON:
+            for side, session in (("source", src), ("destination", dst)):
+                if not session.compressed:  # one warning per side: _issue keeps one
+                    self._issue(
+                        CopyIssue(
+                            f"the {side} server does not offer compression "
+                            "(COMPRESS=DEFLATE); copying uncompressed",
+                            severity=Severity.WARNING,
+                        )
+                    )
         return src, dst
 
     def _check_cancel(self) -> None:
@@ -572,7 +585,11 @@ class Copier(PlanningMixin, TransferMixin):
         self.result.finished_at = datetime.now(self.result.started_at.tzinfo)
         message = build_report(self.source, self.destination, self.result)
         try:
-            with self._connect(self.destination, timeouts=self.options.timeouts) as dst:
+            with self._connect(
+                self.destination,
+                timeouts=self.options.timeouts,
+                compression=self.options.compress,
+            ) as dst:
                 dst.append(INBOX, message, (), None)
         except (ServerError, ConnectError, AuthError) as exc:
             self._issue(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import imaplib
 import re
 import ssl
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from imapclient import IMAPClient
 from imapclient.imap_utf7 import decode as decode_utf7
 from imapclient.imapclient import SocketTimeout
 
-from imapcopy_tui.engine import oauth2, trace
+from imapcopy_tui.engine import compress, oauth2, trace
 from imapcopy_tui.engine.account import Account, AuthMethod, Security
 from imapcopy_tui.engine.answers import as_text, busy_answer, refusal, server_words, translate
 from imapcopy_tui.engine.tokens import fetch_token
@@ -48,6 +49,20 @@ class Timeouts:
 
     connect: float = 20.0
     read: float = 180.0
+
+
+class Compression(StrEnum):
+    """When to compress a connection with COMPRESS=DEFLATE (RFC 4978)."""
+
+    AUTO = "auto"  # when the server offers it and the link is slow (SLOW_LINK_SECONDS)
+    ON = "on"  # whenever the server offers it
+    OFF = "off"
+
+
+# A link is slow when a round trip takes this long.  Loopback and a LAN answer in well
+# under a millisecond, where compressing costs CPU and saves nothing that matters; across
+# the Internet a round trip takes tens of milliseconds and bandwidth is what limits a copy.
+SLOW_LINK_SECONDS = 0.010
 
 
 class ConnectStep(StrEnum):
@@ -186,6 +201,11 @@ class ImapSession:
         self.account = account
         self._client = client
         self._capabilities: frozenset[str] | None = None
+
+    @property
+    def compressed(self) -> bool:
+        """Whether the connection is compressed (COMPRESS=DEFLATE)."""
+        return compress.is_wrapped(self._client._imap)
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -577,13 +597,54 @@ def _oauth2_login(client: IMAPClient, account: Account, token: str) -> bytes:
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
+def _round_trip(client: IMAPClient) -> float:
+    """Seconds a NOOP takes to be answered: the link's round trip, the server doing
+    next to nothing."""
+    started = time.monotonic()
+    client._imap._simple_command("NOOP")
+    return time.monotonic() - started
+
+
+def _start_compression(client: IMAPClient, mode: Compression, login_seconds: float) -> None:
+    """``COMPRESS DEFLATE`` when ``mode`` asks for it and the server offers it; from its OK
+    on, the connection is compressed both ways (see :mod:`compress`).
+
+    ``auto`` measures the link from the login exchange, which costs nothing; only when
+    that took long (the server may be slow to check a password, not the link) does one
+    NOOP tell.  A refusal (NO, e.g. ``[COMPRESSIONACTIVE]``, or BAD) leaves the connection
+    as it was.
+    """
+    if mode is Compression.OFF or not client.has_capability("COMPRESS=DEFLATE"):
+        return
+    if mode is Compression.AUTO and (
+        login_seconds < SLOW_LINK_SECONDS or _round_trip(client) < SLOW_LINK_SECONDS
+    ):
+        return
+    imap = client._imap
+    tag = imap._new_tag()
+    imap.send(tag + b" COMPRESS DEFLATE\r\n")
+    try:
+        typ, _data = imap._command_complete("COMPRESS", tag)
+    except imaplib.IMAP4.abort:
+        raise
+    except imaplib.IMAP4.error:  # BAD
+        return
+    if typ == "OK":
+        compress.wrap(imap)
+
+
 def open_session(
     account: Account,
     *,
     timeouts: Timeouts = Timeouts(),
     on_step: Callable[[ConnectStep], None] | None = None,
+    compression: Compression = Compression.OFF,
 ) -> ImapSession:
-    """Connect, secure and log in to ``account``; report each visible step to ``on_step``."""
+    """Connect, secure and log in to ``account``; report each visible step to ``on_step``.
+
+    With ``compression`` (on, or auto over a slow link), the connection is then compressed
+    when the server offers it; :attr:`ImapSession.compressed` says whether it is.
+    """
     step = on_step or (lambda _step: None)
     step(ConnectStep.CONNECTING)
     client: IMAPClient | None = None
@@ -613,7 +674,9 @@ def open_session(
                     "unencrypted connection"
                 )
             _start_tls(client, account)
+        started = time.monotonic()
         _log_in(client, account, token)
+        _start_compression(client, compression, time.monotonic() - started)
     except (
         OSError, EOFError, imaplib.IMAP4.error, ssl.SSLError, ConnectError, AuthError, ConfigError
     ) as exc:
