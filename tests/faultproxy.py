@@ -28,6 +28,7 @@ import random
 import re
 import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import suppress
@@ -184,7 +185,10 @@ class _Connection:
         if self.stalled.is_set():
             return  # swallowed: the other side waits for ever (until its timeout)
         self._count(len(data))
-        self.proxy.count_bytes(len(data), to_server=sock is self.server)
+        to_server = sock is self.server
+        self.proxy.count_bytes(len(data), to_server=to_server)
+        if self.proxy.delay and not to_server:
+            time.sleep(self.proxy.delay)  # a slow link: every answer comes this much later
         sock.sendall(data)
 
     # --- client to server: whole commands -------------------------------------------
@@ -297,6 +301,7 @@ class FaultProxy:
         self.connections = 0
         self.bytes_to_server = 0  # as they went over the wire (compressed or not)
         self.bytes_to_client = 0
+        self.delay = 0.0  # seconds added before passing on each piece of the server's answers
         self._lock = threading.Lock()
         self._live: list[_Connection] = []
         self._listener = socket.create_server((self.host, 0))

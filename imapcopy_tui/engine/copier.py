@@ -148,6 +148,12 @@ class Copier(PlanningMixin, TransferMixin):
         self._destination_folders: set[str] = set()
         self._source_status: dict[str, FolderStatus] = {}  # from planning
         self._destination_status: dict[str, FolderStatus] = {}
+        # Compression per side: auto is settled on (on or off) by the first connection of
+        # the side (its link measured while nothing else runs), and the others follow it.
+        self._compression = {
+            "source": self.options.compress,
+            "destination": self.options.compress,
+        }
         self._budget = ByteBudget(self.options.memory_budget_bytes)
         self._size_limit: int | None = None  # the largest message the destination takes
         rate = self.options.max_bytes_per_second
@@ -375,13 +381,20 @@ class Copier(PlanningMixin, TransferMixin):
     def _open_both(self) -> tuple[ImapSession, ImapSession]:
         """Log in to both accounts at once: over a slow link each login is several round
         trips, and the two need not wait for each other."""
-        timeouts, compression = self.options.timeouts, self.options.compress
+        timeouts = self.options.timeouts
+        with self._lock:
+            compression = dict(self._compression)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="login") as helper:
             destination = helper.submit(
-                self._connect, self.destination, timeouts=timeouts, compression=compression
+                self._connect,
+                self.destination,
+                timeouts=timeouts,
+                compression=compression["destination"],
             )
             try:
-                src = self._connect(self.source, timeouts=timeouts, compression=compression)
+                src = self._connect(
+                    self.source, timeouts=timeouts, compression=compression["source"]
+                )
             except BaseException:
                 try:
                     destination.result().close()
@@ -393,16 +406,20 @@ class Copier(PlanningMixin, TransferMixin):
         except BaseException:
             src.close()
             raise
-        if compression is Compression.ON:
-            for side, session in (("source", src), ("destination", dst)):
-                if not session.compressed:  # one warning per side: _issue keeps one
-                    self._issue(
-                        CopyIssue(
-                            f"the {side} server does not offer compression "
-                            "(COMPRESS=DEFLATE); copying uncompressed",
-                            severity=Severity.WARNING,
-                        )
+        for side, session in (("source", src), ("destination", dst)):
+            if compression[side] is Compression.AUTO:
+                with self._lock:
+                    self._compression[side] = (
+                        Compression.ON if session.compressed else Compression.OFF
                     )
+            elif self.options.compress is Compression.ON and not session.compressed:
+                self._issue(  # one warning per side: _issue keeps one
+                    CopyIssue(
+                        f"the {side} server does not offer compression "
+                        "(COMPRESS=DEFLATE); copying uncompressed",
+                        severity=Severity.WARNING,
+                    )
+                )
         return src, dst
 
     def _check_cancel(self) -> None:
@@ -588,7 +605,7 @@ class Copier(PlanningMixin, TransferMixin):
             with self._connect(
                 self.destination,
                 timeouts=self.options.timeouts,
-                compression=self.options.compress,
+                compression=self._compression["destination"],
             ) as dst:
                 dst.append(INBOX, message, (), None)
         except (ServerError, ConnectError, AuthError) as exc:
