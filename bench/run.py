@@ -133,6 +133,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where to append the results (default bench/RESULTS.md)",
     )
     p.add_argument(
+        "--compress",
+        choices=("auto", "on", "off"),
+        default=None,
+        help="pass --compress to imapcopy; the servers then offer COMPRESS=DEFLATE "
+        "(default: not passed, imapcopy's auto, and servers without it)",
+    )
+    p.add_argument(
         "--keep",
         action="store_true",
         help="keep the temp dirs (mail, logs, configs) and print where they are",
@@ -183,8 +190,15 @@ class Bench:
         self.mail_root.chmod(0o755)
         self.work = Path(tempfile.mkdtemp(prefix="imapcopy-bench-"))
         self.code = pin_code(REPO, self.work)
-        self.source = DovecotServer(self.mail_root, "src", tls=False)
-        self.destination = DovecotServer(self.mail_root, "dst", tls=False)
+        # Dovecot's imap_zlib plugin offers COMPRESS=DEFLATE; only when --compress is
+        # given, so that the default run compares the tools on the same servers as before.
+        zlib = (
+            "protocol imap {\n  mail_plugins = $mail_plugins imap_zlib\n}\n"
+            if args.compress
+            else ""
+        )
+        self.source = DovecotServer(self.mail_root, "src", tls=False, extra_config=zlib)
+        self.destination = DovecotServer(self.mail_root, "dst", tls=False, extra_config=zlib)
 
     def close(self) -> None:
         """Stop both servers; remove the temp dirs unless --keep."""
@@ -266,6 +280,8 @@ class Bench:
             dst = self.endpoint(self.destination, dst_user, dst_port)
             if tool == "imapcopy":
                 cmd = imapcopy_command(src, dst, workdir / "jobs.sqlite3")
+                if self.args.compress:
+                    cmd += ["--compress", self.args.compress]
                 env: dict[str, str] | None = imapcopy_env(src, dst, workdir, self.code)
             else:
                 config = write_mbsync_config(workdir / "mbsyncrc", src, dst, workdir / "state")

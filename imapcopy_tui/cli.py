@@ -31,7 +31,7 @@ from imapcopy_tui.engine.account import (
     check_port,
 )
 from imapcopy_tui.engine.copier import CopyOptions
-from imapcopy_tui.engine.session import ConnectStep, Timeouts, test_connection
+from imapcopy_tui.engine.session import Compression, ConnectStep, Timeouts, test_connection
 from imapcopy_tui.engine.special import GmailViews, MappingRules
 from imapcopy_tui.errors import (
     AuthError,
@@ -272,6 +272,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SIZE",
         help="send at most SIZE per second on average, all connections together "
         "(e.g. 500K; for providers that limit upload volume)",
+    )
+    sync.add_argument(
+        "--compress",
+        choices=[c.value for c in Compression],
+        default=Compression.AUTO.value,
+        help="compress the connections (COMPRESS=DEFLATE) where the server offers it: auto "
+        "over a slow link only (a round trip of 10 ms or more), on always, off never "
+        "(default %(default)s)",
     )
     _add_trace_option(sync)
     sync.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -539,6 +547,7 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
         max_message_bytes=args.maxsize or _preset_size_limit(args),
         max_bytes_per_second=args.maxbytespersecond,
         folder_rules=_folder_rules(args),
+        compress=Compression(args.compress),
     )
     progress = ProgressLine()
     if args.dry_run:

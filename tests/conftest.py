@@ -151,6 +151,17 @@ def dovecot_appendlimit(dovecot_root: Path) -> Iterator[DovecotServer]:
     yield from _serve(server)
 
 
+# Debian's Dovecot ships the plugin that offers COMPRESS=DEFLATE (RFC 4978) after login.
+ZLIB_CONFIG = "protocol imap {\n  mail_plugins = $mail_plugins imap_zlib\n}\n"
+
+
+@pytest.fixture(scope="session")
+def dovecot_zlib(dovecot_root: Path) -> Iterator[DovecotServer]:
+    """A server offering COMPRESS=DEFLATE after login (STARTTLS and IMAPS too); tests copy
+    between two users of it."""
+    yield from _serve(DovecotServer(dovecot_root, "zlib", extra_config=ZLIB_CONFIG))
+
+
 EXCHANGE_FOLDERS = {
     "Sent Items": "\\Sent",
     "Deleted Items": "\\Trash",

@@ -49,6 +49,8 @@ class FakeServer:
 
 
 class FakeSession:
+    compressed = False  # no COMPRESS=DEFLATE here
+
     def __init__(self, account: Account, server: FakeServer) -> None:
         self.account = account
         self.server = server

@@ -13,7 +13,13 @@ lines (and their literals), so a fault can
   a throttling text...), or say ``* BYE`` and close (``BYE``).
 
 :class:`RandomCuts` cuts connections after a random amount of traffic, for the soak test.
-Every connection and every command seen is counted, so a test can assert what the tool did.
+Every connection and every command seen is counted, so a test can assert what the tool did,
+and the bytes each way.
+
+After a ``COMPRESS`` command that the server accepts (RFC 4978), the rest of the connection
+is compressed: the proxy forwards it as it comes, without reading commands (no fault can be
+aimed at a command any more), but still counting bytes; a ``CUT_RESPONSE`` aimed at the
+``COMPRESS`` command itself cuts the compressed stream after ``after_bytes`` bytes.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import random
 import re
 import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import suppress
@@ -30,6 +37,7 @@ from enum import Enum
 
 _LITERAL = re.compile(rb"\{(\d+)(\+?)\}\r\n$")
 _COMMAND = re.compile(rb"^(\S+) (?:UID )?([A-Za-z]+)")
+_COMPRESS = re.compile(rb"^\S+ COMPRESS ", re.IGNORECASE)
 _CHUNK = 64 * 1024
 
 
@@ -97,6 +105,14 @@ class _Reader:
         del self.buffer[: end + 2]
         return line
 
+    def any(self) -> bytes:
+        """Whatever comes next, as it comes (a compressed stream has no lines)."""
+        if not self.buffer:
+            self._fill()
+        data = bytes(self.buffer)
+        self.buffer.clear()
+        return data
+
     def chunks(self, count: int) -> Iterator[bytes]:
         """``count`` bytes, in the pieces they arrive in."""
         while count > 0:
@@ -126,6 +142,9 @@ class _Connection:
         self.cut_before_reply: set[bytes] = set()  # tags whose tagged answer is never passed on
         self.cut_response_after: int | None = None  # bytes of server answer still to pass on
         self.traffic = 0
+        self.compress_tag: bytes | None = None  # COMPRESS sent, not yet answered
+        self.compress_answered = threading.Event()
+        self.compressed = False  # the server said OK to COMPRESS: raw bytes from now on
         self.limit = proxy.random_cuts.threshold() if proxy.random_cuts else None
         for sock in (self.client, self.server):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -140,6 +159,7 @@ class _Connection:
         if self.closed.is_set():
             return
         self.closed.set()
+        self.compress_answered.set()  # a client pump waiting for that answer ends too
         for sock in (self.client, self.server):
             with suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
@@ -165,6 +185,10 @@ class _Connection:
         if self.stalled.is_set():
             return  # swallowed: the other side waits for ever (until its timeout)
         self._count(len(data))
+        to_server = sock is self.server
+        self.proxy.count_bytes(len(data), to_server=to_server)
+        if self.proxy.delay and not to_server:
+            time.sleep(self.proxy.delay)  # a slow link: every answer comes this much later
         sock.sendall(data)
 
     # --- client to server: whole commands -------------------------------------------
@@ -173,6 +197,8 @@ class _Connection:
         reader = _Reader(self.client)
         while True:
             line = reader.line()
+            if _COMPRESS.match(line):
+                self.compress_tag = line.split(b" ", 1)[0]
             fault = self.proxy.fault_for(
                 line, armed=self.cut_response_after is not None, connection=self.number
             )
@@ -182,6 +208,12 @@ class _Connection:
                 if fault is not None and fault.action is Action.CUT_BEFORE_REPLY:
                     self.cut_before_reply.add(line.split(b" ", 1)[0])
                 self._forward_command(reader, line, budget=None)
+                if self.compress_tag is not None:
+                    # Nothing more comes from the client before the answer (RFC 4978).
+                    self.compress_answered.wait()
+                    if self.compressed:
+                        while True:
+                            self._send(self.server, reader.any())
             elif fault.action is Action.CUT_REQUEST:
                 self._forward_command(reader, line, budget=fault.after_bytes)
                 raise _Cut  # the whole command fitted in the budget: cut right after it
@@ -235,6 +267,13 @@ class _Connection:
                 self.proxy.note("cut before reply")
                 raise _Cut
             self._pass_back(line)
+            if self.compress_tag is not None and line.startswith(self.compress_tag + b" "):
+                self.compressed = line.split(b" ", 2)[1].upper() == b"OK"
+                self.compress_tag = None
+                self.compress_answered.set()
+                if self.compressed:
+                    while True:
+                        self._pass_back(reader.any())
             literal = _LITERAL.search(line)
             if literal is not None:
                 for piece in reader.chunks(int(literal.group(1))):
@@ -263,6 +302,9 @@ class FaultProxy:
         self.lines: list[tuple[int, bytes]] = []  # (connection number, command's first line)
         self.events: Counter[str] = Counter()  # faults that fired
         self.connections = 0
+        self.bytes_to_server = 0  # as they went over the wire (compressed or not)
+        self.bytes_to_client = 0
+        self.delay = 0.0  # seconds added before passing on each piece of the server's answers
         self._lock = threading.Lock()
         self._live: list[_Connection] = []
         self._listener = socket.create_server((self.host, 0))
@@ -286,6 +328,13 @@ class FaultProxy:
         with self._lock:
             self.faults.clear()
             self.random_cuts = None
+
+    def count_bytes(self, size: int, *, to_server: bool) -> None:
+        with self._lock:
+            if to_server:
+                self.bytes_to_server += size
+            else:
+                self.bytes_to_client += size
 
     def note(self, event: str) -> None:
         with self._lock:

@@ -51,6 +51,7 @@ from imapcopy_tui.engine.progress import (
 )
 from imapcopy_tui.engine.report import build_report
 from imapcopy_tui.engine.session import (
+    Compression,
     FolderState,
     FolderStatus,
     ImapSession,
@@ -153,6 +154,12 @@ class Copier(PlanningMixin, TransferMixin):
         self._destination_folders: set[str] = set()
         self._source_status: dict[str, FolderStatus] = {}  # from planning
         self._destination_status: dict[str, FolderStatus] = {}
+        # Compression per side: auto is settled on (on or off) by the first connection of
+        # the side (its link measured while nothing else runs), and the others follow it.
+        self._compression = {
+            "source": self.options.compress,
+            "destination": self.options.compress,
+        }
         self._budget = ByteBudget(self.options.memory_budget_bytes)
         self._size_limit: int | None = None  # the largest message the destination takes
         rate = self.options.max_bytes_per_second
@@ -465,10 +472,19 @@ class Copier(PlanningMixin, TransferMixin):
         """Log in to both accounts at once: over a slow link each login is several round
         trips, and the two need not wait for each other."""
         timeouts = self.options.timeouts
+        with self._lock:
+            compression = dict(self._compression)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="login") as helper:
-            destination = helper.submit(self._connect, self.destination, timeouts=timeouts)
+            destination = helper.submit(
+                self._connect,
+                self.destination,
+                timeouts=timeouts,
+                compression=compression["destination"],
+            )
             try:
-                src = self._connect(self.source, timeouts=timeouts)
+                src = self._connect(
+                    self.source, timeouts=timeouts, compression=compression["source"]
+                )
             except BaseException:
                 try:
                     destination.result().close()
@@ -480,6 +496,20 @@ class Copier(PlanningMixin, TransferMixin):
         except BaseException:
             src.close()
             raise
+        for side, session in (("source", src), ("destination", dst)):
+            if compression[side] is Compression.AUTO:
+                with self._lock:
+                    self._compression[side] = (
+                        Compression.ON if session.compressed else Compression.OFF
+                    )
+            elif self.options.compress is Compression.ON and not session.compressed:
+                self._issue(  # one warning per side: _issue keeps one
+                    CopyIssue(
+                        f"the {side} server does not offer compression "
+                        "(COMPRESS=DEFLATE); copying uncompressed",
+                        severity=Severity.WARNING,
+                    )
+                )
         return src, dst
 
     def _check_cancel(self) -> None:
@@ -760,7 +790,11 @@ class Copier(PlanningMixin, TransferMixin):
         self.result.finished_at = datetime.now(self.result.started_at.tzinfo)
         message = build_report(self.source, self.destination, self.result)
         try:
-            with self._connect(self.destination, timeouts=self.options.timeouts) as dst:
+            with self._connect(
+                self.destination,
+                timeouts=self.options.timeouts,
+                compression=self._compression["destination"],
+            ) as dst:
                 dst.append(INBOX, message, (), None)
         except (ServerError, ConnectError, AuthError) as exc:
             self._issue(

@@ -7,7 +7,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from imapcopy_tui.engine.folders import Folder
-from imapcopy_tui.engine.session import Timeouts
+from imapcopy_tui.engine.session import Compression, Timeouts
 from imapcopy_tui.engine.special import GmailViews, MappingRules
 
 
@@ -33,6 +33,9 @@ class CopyOptions:
     busy_retries: int = 12
     limit_retries: int = 2
     timeouts: Timeouts = field(default_factory=Timeouts)
+    # COMPRESS=DEFLATE (RFC 4978): auto compresses a connection whose server offers it
+    # when the link is slow (each side measured on its own); on, whenever offered.
+    compress: Compression = Compression.AUTO
     fetch_batch_bytes: int = 8 * 1024 * 1024
     memory_budget_bytes: int = 48 * 1024 * 1024  # mail held in memory by all pairs at once
     fetch_batch_count: int = 200
@@ -56,6 +59,8 @@ class CopyOptions:
         for name in ("include", "exclude"):
             if name in values:
                 values[name] = tuple(values[name])
+        if "compress" in values:
+            values["compress"] = Compression(values["compress"])
         if "timeouts" in values:
             values["timeouts"] = Timeouts(**_known(Timeouts, values["timeouts"]))
         if "folder_rules" in values:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import imaplib
 import re
 import ssl
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from imapclient import IMAPClient
 from imapclient.imap_utf7 import decode as decode_utf7
 from imapclient.imapclient import SocketTimeout
 
-from imapcopy_tui.engine import oauth2, trace
+from imapcopy_tui.engine import compress, oauth2, trace
 from imapcopy_tui.engine.account import Account, AuthMethod, Security
 from imapcopy_tui.engine.answers import as_text, busy_answer, refusal, server_words, translate
 from imapcopy_tui.engine.tokens import fetch_token
@@ -49,6 +50,20 @@ class Timeouts:
 
     connect: float = 20.0
     read: float = 180.0
+
+
+class Compression(StrEnum):
+    """When to compress a connection with COMPRESS=DEFLATE (RFC 4978)."""
+
+    AUTO = "auto"  # when the server offers it and the link is slow (SLOW_LINK_SECONDS)
+    ON = "on"  # whenever the server offers it
+    OFF = "off"
+
+
+# A link is slow when a round trip takes this long.  Loopback and a LAN answer in well
+# under a millisecond, where compressing costs CPU and saves nothing that matters; across
+# the Internet a round trip takes tens of milliseconds and bandwidth is what limits a copy.
+SLOW_LINK_SECONDS = 0.010
 
 
 class ConnectStep(StrEnum):
@@ -191,6 +206,11 @@ class ImapSession:
         self.account = account
         self._client = client
         self._capabilities: frozenset[str] | None = None
+
+    @property
+    def compressed(self) -> bool:
+        """Whether the connection is compressed (COMPRESS=DEFLATE)."""
+        return compress.is_wrapped(self._client._imap)
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -591,13 +611,56 @@ def _oauth2_login(client: IMAPClient, account: Account, token: str) -> bytes:
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
+def _round_trip(client: IMAPClient) -> float:
+    """The link's round trip in seconds: the faster of two NOOPs, which the server answers
+    doing next to nothing.  (The login exchange is no measure: Dovecot takes some 10 ms to
+    log in on loopback.)  Two, so that one late answer (this process busy) is not taken
+    for a slow link."""
+    best = float("inf")
+    for _ in range(2):
+        started = time.monotonic()
+        client._imap._simple_command("NOOP")
+        best = min(best, time.monotonic() - started)
+    return best
+
+
+def _start_compression(client: IMAPClient, mode: Compression) -> None:
+    """``COMPRESS DEFLATE`` when ``mode`` asks for it and the server offers it; from its OK
+    on, the connection is compressed both ways (see :mod:`compress`).
+
+    ``auto`` measures the link first (two round trips; the copier measures the first
+    connection of each side only, see ``Copier._open_both``).  A refusal (NO, e.g.
+    ``[COMPRESSIONACTIVE]``, or BAD) leaves the connection as it was.
+    """
+    if mode is Compression.OFF or not client.has_capability("COMPRESS=DEFLATE"):
+        return
+    if mode is Compression.AUTO and _round_trip(client) < SLOW_LINK_SECONDS:
+        return
+    imap = client._imap
+    tag = imap._new_tag()
+    imap.send(tag + b" COMPRESS DEFLATE\r\n")
+    try:
+        typ, _data = imap._command_complete("COMPRESS", tag)
+    except imaplib.IMAP4.abort:
+        raise
+    except imaplib.IMAP4.error:  # BAD
+        return
+    if typ == "OK":
+        compress.wrap(imap)
+
+
 def open_session(
     account: Account,
     *,
     timeouts: Timeouts = Timeouts(),
     on_step: Callable[[ConnectStep], None] | None = None,
+    compression: Compression = Compression.OFF,
 ) -> ImapSession:
-    """Connect, secure and log in to ``account``; report each visible step to ``on_step``."""
+    """Connect, secure and log in to ``account``; report each visible step to ``on_step``.
+
+    With ``compression`` (on, or auto over a slow link), the connection is then compressed
+    when the server offers it; :attr:`ImapSession.compressed` says whether it is.
+    """
     step = on_step or (lambda _step: None)
     step(ConnectStep.CONNECTING)
     client: IMAPClient | None = None
@@ -628,6 +691,7 @@ def open_session(
                 )
             _start_tls(client, account)
         _log_in(client, account, token)
+        _start_compression(client, compression)
     except (
         OSError, EOFError, imaplib.IMAP4.error, ssl.SSLError, ConnectError, AuthError, ConfigError
     ) as exc:

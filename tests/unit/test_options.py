@@ -11,7 +11,7 @@ import pytest
 
 from imapcopy_tui.cli import _connections
 from imapcopy_tui.engine.options import CopyOptions
-from imapcopy_tui.engine.session import Timeouts
+from imapcopy_tui.engine.session import Compression, Timeouts
 from imapcopy_tui.engine.special import GmailViews, MappingRules
 from imapcopy_tui.errors import UsageError
 
@@ -23,6 +23,7 @@ def test_copy_options_survive_the_trip_to_the_detached_runner() -> None:
         max_message_bytes=25_000_000, timeouts=Timeouts(connect=3, read=9),
         folder_rules=MappingRules(special=False, renames=(("Old", "New/Old"),),
                                   gmail_all_mail=GmailViews.INSTEAD),
+        compress=Compression.ON,
     )
     assert CopyOptions.from_dict(json.loads(json.dumps(options.to_dict()))) == options
 
