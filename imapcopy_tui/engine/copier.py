@@ -443,7 +443,11 @@ class Copier(PlanningMixin, TransferMixin):
         own = src is None
         try:
             if src is None:
-                src = self._connect(self.source, timeouts=self.options.timeouts)
+                with self._lock:
+                    compression = self._compression["source"]  # settled by the first pair
+                src = self._connect(
+                    self.source, timeouts=self.options.timeouts, compression=compression
+                )
             tried: list[Feed] = []
             while True:
                 self._check_cancel()
