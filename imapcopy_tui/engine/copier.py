@@ -29,7 +29,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from imapcopy_tui.engine.account import Account
-from imapcopy_tui.engine.budget import ByteBudget
+from imapcopy_tui.engine.budget import ByteBudget, HeapKeeper
 from imapcopy_tui.engine.folders import INBOX, Folder
 from imapcopy_tui.engine.ledger import (
     FolderSnapshot,
@@ -147,7 +147,7 @@ class Copier(PlanningMixin, TransferMixin):
         self._destination_folders: set[str] = set()
         self._source_status: dict[str, FolderStatus] = {}  # from planning
         self._destination_status: dict[str, FolderStatus] = {}
-        self._budget = ByteBudget(self.options.memory_budget_bytes)
+        self._budget = ByteBudget(self.options.memory_budget_bytes, HeapKeeper())
         self._size_limit: int | None = None  # the largest message the destination takes
         rate = self.options.max_bytes_per_second
         self._rate_limit = RateLimit(rate) if rate else None
