@@ -29,7 +29,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from imapcopy_tui.engine.account import Account
-from imapcopy_tui.engine.budget import ByteBudget
+from imapcopy_tui.engine.budget import ByteBudget, HeapKeeper
 from imapcopy_tui.engine.folders import INBOX, Folder
 from imapcopy_tui.engine.ledger import (
     FolderPair,
@@ -160,7 +160,7 @@ class Copier(PlanningMixin, TransferMixin):
             "source": self.options.compress,
             "destination": self.options.compress,
         }
-        self._budget = ByteBudget(self.options.memory_budget_bytes)
+        self._budget = ByteBudget(self.options.memory_budget_bytes, HeapKeeper())
         self._size_limit: int | None = None  # the largest message the destination takes
         rate = self.options.max_bytes_per_second
         self._rate_limit = RateLimit(rate) if rate else None

@@ -514,6 +514,10 @@ class TransferMixin:
                         )
                         self._batch_size.got_through()
                     finally:
+                        # Drop the bodies before their bytes go back to the budget: another
+                        # pair may take them at once, while ``fetched`` lives on here until
+                        # the next batch arrives (one batch per pair beyond the budget).
+                        fetched.bodies.clear()
                         self._budget.release(taken)
             finally:
                 self._withdraw_help(feed)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
-from imapcopy_tui.engine.budget import ByteBudget
+from imapcopy_tui.engine.budget import MMAP_THRESHOLD, TRIM_EVERY, ByteBudget, HeapKeeper
 
 
 def test_waits_until_bytes_are_released() -> None:
@@ -57,3 +61,108 @@ def test_waiting_can_be_cancelled() -> None:
         budget.acquire(5, cancelled)
     budget.release(10)
     assert budget.acquire(10) == 10
+
+
+# --- what the C allocator keeps (glibc) ------------------------------------------------
+
+# Each check runs in a fresh interpreter: the allocator's state (its mmap threshold, the
+# holes in its heap) is process-wide and would carry over from other tests.
+_RSS = """
+import re, sys
+from imapcopy_tui.engine.budget import TRIM_EVERY, HeapKeeper
+
+def rss_mb():
+    status = open("/proc/self/status").read()
+    return int(re.search(r"VmRSS:\\s+(\\d+)", status).group(1)) / 1024
+
+keeper = HeapKeeper() if sys.argv[1] == "keeper" else None
+"""
+
+# After one big message is freed, forty 1 MB bodies come and go, each next to a block that
+# stays (a parsed header, say): glibc's default would carve them out of the heap and
+# keep their pages.
+_AFTER_A_BIG_MESSAGE = _RSS + """
+big = b"x" * (20 * 2**20)  # written, not calloc's untouched pages
+del big
+before = rss_mb()
+bodies, survivors = [], []
+for n in range(40):
+    bodies.append(b"x" * (2**20 - n))
+    survivors.append(b"%04d" % n * 5000)  # 20 KB: a fresh block, right after the body
+del bodies
+print(rss_mb() - before)
+"""
+
+# Bodies under the mmap threshold (most mail) live in the heap whatever the threshold;
+# the pages of freed ones between survivors stay resident until trimmed.
+_SMALL_BODIES = _RSS + """
+before = rss_mb()
+bodies, survivors = [], []
+for n in range(400):
+    bodies.append(b"x" * (100_000 + n))
+    survivors.append(b"%04d" % n * 250)  # 1 KB: malloc, not pymalloc
+del bodies
+kept = rss_mb() - before
+if keeper is not None:
+    keeper.released(TRIM_EVERY)
+print(kept, rss_mb() - before)
+"""
+
+
+def _glibc() -> bool:
+    try:
+        return bool(os.confstr("CS_GNU_LIBC_VERSION"))
+    except (ValueError, OSError, AttributeError):
+        return False
+
+
+needs_glibc = pytest.mark.skipif(
+    not (_glibc() and Path("/proc/self/status").exists()), reason="glibc's allocator on Linux"
+)
+
+
+def _run(script: str, mode: str) -> list[float]:
+    done = subprocess.run(
+        [sys.executable, "-c", script, mode], capture_output=True, text=True, check=True
+    )
+    return [float(x) for x in done.stdout.split()]
+
+
+@needs_glibc
+def test_bodies_freed_after_a_big_message_leave_memory() -> None:
+    """Without the keeper, 40 MB of freed 1 MB bodies stay resident after one 20 MB
+    message (glibc raised its mmap threshold); with it, they are unmapped when freed."""
+    (without,) = _run(_AFTER_A_BIG_MESSAGE, "plain")
+    (with_keeper,) = _run(_AFTER_A_BIG_MESSAGE, "keeper")
+    assert without > 30  # the allocator behaves as the keeper assumes
+    assert with_keeper < 8
+
+
+@needs_glibc
+def test_freed_small_bodies_are_trimmed_once_enough_mail_is_released() -> None:
+    """40 MB of freed 100 KB bodies between survivors stay resident until the budget has
+    been given back TRIM_EVERY bytes; then the keeper hands their pages back."""
+    kept, after = _run(_SMALL_BODIES, "keeper")
+    assert kept > 30
+    assert after < 8
+
+
+def test_the_budget_tells_the_keeper_what_was_released() -> None:
+    """Each release reaches the keeper, which trims only every TRIM_EVERY bytes."""
+    calls: list[tuple[str, int]] = []
+
+    class Libc:
+        def mallopt(self, param: int, value: int) -> int:
+            calls.append(("mallopt", value))
+            return 1
+
+        def malloc_trim(self, pad: int) -> int:
+            calls.append(("malloc_trim", pad))
+            return 1
+
+    budget = ByteBudget(TRIM_EVERY, HeapKeeper(Libc()))
+    assert calls == [("mallopt", MMAP_THRESHOLD)]
+    budget.release(budget.acquire(TRIM_EVERY // 2))
+    assert calls == [("mallopt", MMAP_THRESHOLD)]
+    budget.release(budget.acquire(TRIM_EVERY // 2))
+    assert calls == [("mallopt", MMAP_THRESHOLD), ("malloc_trim", 0)] and budget.used == 0
