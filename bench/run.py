@@ -339,11 +339,34 @@ class Bench:
             log(f"{tag} {label} check: {verdict}")
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(all, stolen) CPU ticks since boot, from /proc/stat; (0, 0) where there is none."""
+    try:
+        with open("/proc/stat") as stat:
+            values = [int(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return sum(values[:8]), values[7] if len(values) > 7 else 0
+
+
+def stolen_line(before: tuple[int, int], after: tuple[int, int]) -> str:
+    """How much CPU time the hypervisor gave to other machines during the run.
+
+    On a virtual machine the host may run other guests on "our" cores: the copies then
+    wait for CPU that no load average shows.  A run with much stolen time is noisy.
+    """
+    total, stolen = after[0] - before[0], after[1] - before[1]
+    if total <= 0:
+        return "CPU time stolen by the host: unknown"
+    return f"CPU time stolen by the host (steal in /proc/stat) during the run: {stolen / total:.1%}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 0 when every imapcopy copy verified, 1 otherwise, 2 on bad setup."""
     args = parse_args(argv)
     started = time.monotonic()
     load_before = os.getloadavg()[0]
+    steal_before = cpu_ticks()
     command = "python bench/run.py" + "".join(
         f" {shlex.quote(a)}" for a in (argv if argv is not None else sys.argv[1:])
     )
@@ -393,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
             # Other work on the machine skews the timings: this shows whether there was any.
             f"Load average (1 min) at the start {load_before:.2f}, "
             + f"at the end {os.getloadavg()[0]:.2f}",
+            stolen_line(steal_before, cpu_ticks()),
         ],
     )
     log(f"appended to {args.results}")
