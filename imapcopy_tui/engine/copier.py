@@ -196,6 +196,9 @@ class Copier(PlanningMixin, TransferMixin):
             elif not counts.done:  # a \Noselect parent: created, nothing to copy
                 counts.done = True
                 self.listener.folder_done(counts)
+        # Largest first (by the message count STATUS gave): a big folder started last
+        # would leave the other pairs idle at the end.  Stable, so equals keep plan order.
+        queue.sort(key=lambda item: -item[1].total)
         # A large folder is worth every allowed connection: pairs left without a folder
         # fetch its batches ahead (see _help).
         large = not self.options.dry_run and any(
