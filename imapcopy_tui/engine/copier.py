@@ -24,7 +24,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import datetime
 
@@ -176,6 +176,9 @@ class Copier(PlanningMixin, TransferMixin):
         )
         self._feeds: list[Feed] = []  # folders being appended whose fetches others may share
         self._starting = 0  # folders taken by a pair that has not offered their feed yet
+        # Extra pairs logging in while planning finishes (see _expect_work).
+        self._preopened: deque[Future[tuple[ImapSession, ImapSession]]] = deque()
+        self._preopening: ThreadPoolExecutor | None = None
 
     # --- the job -------------------------------------------------------------------
 
@@ -187,6 +190,12 @@ class Copier(PlanningMixin, TransferMixin):
         one pair, in source UID order.  Raises ``AuthError`` or a ``ConnectError`` when the
         job cannot go on, and ``CopyCancelled`` when the cancel event was set.
         """
+        try:
+            return self._run()
+        finally:
+            self._close_preopened()  # when planning or the pairs failed
+
+    def _run(self) -> CopyResult:
         first, plan = self._plan_with_retries()
         queue = []
         for folder, counts in plan:
@@ -220,6 +229,7 @@ class Copier(PlanningMixin, TransferMixin):
             raise
         finally:
             pool.shutdown(wait=True)
+            self._close_preopened()
         for future in futures:
             error = future.exception()
             if error is not None and not isinstance(error, _Aborted):
@@ -367,7 +377,7 @@ class Copier(PlanningMixin, TransferMixin):
                         try:
                             with self._lock:
                                 self._opening += extra
-                            sessions = self._open_both()
+                            sessions = self._take_preopened() or self._open_both()
                         except (AuthError, ConnectError) as exc:
                             if not extra or (
                                 isinstance(exc, ConnectError)
@@ -445,6 +455,9 @@ class Copier(PlanningMixin, TransferMixin):
         """
         own = src is None
         try:
+            if src is None and (pair := self._take_preopened()) is not None:
+                src = pair[0]
+                pair[1].close()  # a helper only fetches
             if src is None:
                 with self._lock:
                     compression = self._compression["source"]  # settled by the first pair
@@ -474,6 +487,46 @@ class Copier(PlanningMixin, TransferMixin):
         finally:
             if own and src is not None:
                 src.close()
+
+    def _expect_work(self, folders: Sequence[tuple[Folder, int]]) -> None:
+        """Log in the extra pairs while planning finishes (CREATE, the destination's
+        STATUS): over a slow link that is several round trips they need not wait for.
+
+        Only when STATUS shows mail to copy, so a re-run of an unchanged mailbox opens
+        nothing more; pairs not taken in the end are closed (see _close_preopened).
+        """
+        if self._preopening is not None or self.options.dry_run or not folders:
+            return
+        large = any(messages >= LARGE_FOLDER_MESSAGES for _, messages in folders)
+        extra = min(self.options.connections, len(folders)) - 1
+        if large:
+            extra = self.options.connections - 1
+        if extra <= 0:
+            return
+        self._preopening = ThreadPoolExecutor(max_workers=extra, thread_name_prefix="login")
+        with self._lock:
+            self._preopened.extend(self._preopening.submit(self._open_both) for _ in range(extra))
+
+    def _take_preopened(self) -> tuple[ImapSession, ImapSession] | None:
+        """A pair logged in ahead (waiting for its login to finish), or None; its login
+        error, if it failed, is raised here as ``_open_both`` would."""
+        with self._lock:
+            if not self._preopened:
+                return None
+            future = self._preopened.popleft()
+        return future.result()
+
+    def _close_preopened(self) -> None:
+        with self._lock:
+            left = list(self._preopened)
+            self._preopened.clear()
+        for future in left:
+            try:
+                _close(future.result())
+            except BaseException:  # noqa: BLE001 - an unused login's failure changes nothing
+                pass
+        if self._preopening is not None:
+            self._preopening.shutdown(wait=True)
 
     def _open_both(self) -> tuple[ImapSession, ImapSession]:
         """Log in to both accounts at once: over a slow link each login is several round

@@ -66,6 +66,10 @@ class PlanningMixin:
     def _issue(self, issue: CopyIssue) -> None:
         raise NotImplementedError
 
+    def _expect_work(self, folders: Sequence[tuple[Folder, int]]) -> None:
+        """STATUS says these folders (with their message counts) probably need copying:
+        the copier may start logging in the connections they need."""
+
     def _sleep(self, seconds: float) -> None:
         raise NotImplementedError
 
@@ -115,6 +119,15 @@ class PlanningMixin:
         # Folders the server will not describe are reported when they are opened.
         self._source_status = src.statuses(
             [f.source_name for f in folders if f.selectable], modseq=True
+        )
+        self._expect_work(
+            [
+                (f, status.messages)
+                for f in folders
+                if (status := self._source_status.get(f.source_name)) is not None
+                and status.messages
+                and not self._source_unchanged(f)
+            ]
         )
         for folder in folders:
             counts = FolderCounts(
@@ -269,22 +282,29 @@ class PlanningMixin:
             self.listener.folder_done(counts)
         return unchanged
 
+    def _source_unchanged(self, folder: Folder) -> bool:
+        """Whether the source side of the folder is as the last complete pass left it."""
+        snapshot = self.ledger.snapshot(self._pair(folder))
+        source = self._source_status.get(folder.source_name)
+        return (
+            snapshot is not None
+            and source is not None
+            and snapshot.source_unchanged(
+                source.uidvalidity, source.uidnext, source.messages, source.highestmodseq
+            )
+        )
+
     def _unchanged(self, folder: Folder, pair: FolderPair, counts: FolderCounts) -> bool:
         """Whether STATUS shows the folder pair as the last complete pass left it.
 
         Then nothing is fetched, not even the UID list: a re-run of an unchanged mailbox
         costs a STATUS per folder on each side.
         """
-        if self.options.dry_run:
+        if self.options.dry_run or not self._source_unchanged(folder):
             return False
         snapshot = self.ledger.snapshot(pair)
-        source = self._source_status.get(folder.source_name)
-        if snapshot is None or source is None:
-            return False
-        if not snapshot.source_unchanged(
-            source.uidvalidity, source.uidnext, source.messages, source.highestmodseq
-        ):
-            return False
+        source = self._source_status[folder.source_name]
+        assert snapshot is not None
         destination = self._destination_status.get(folder.destination_name)
         if destination is None:
             return False

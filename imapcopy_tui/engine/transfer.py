@@ -37,8 +37,7 @@ from imapcopy_tui.errors import ServerBusyError, ServerError
 _IDENTITY_ITEMS = ("RFC822.SIZE", "BODY.PEEK[HEADER]")
 _META_ITEMS = ("FLAGS", "INTERNALDATE", "RFC822.SIZE")
 DROPS_BEFORE_SKIPPING = 3
-FIRST_BATCH_COUNT = 25
-FIRST_BATCH_BYTES = 1024 * 1024
+FIRST_BATCH_SHARE = 4  # the first batch of a large folder is this much smaller
 # Internal dates some destinations do not keep (see _warn_unkept_dates).
 FUTURE_DATE_MARGIN = timedelta(hours=2)  # Dovecot's INTERNALDATE_MAX_FUTURE_SECS
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -221,14 +220,18 @@ class TransferMixin:
     def _batches(self, messages: Sequence[SourceMessage]) -> Iterator[list[SourceMessage]]:
         """The messages in UID order, cut into batches.
 
-        The first batches are small and double up to the full size: appending starts as
-        soon as a few messages are in, instead of after a whole batch was fetched.
+        In a folder of more than one batch, the first batches are smaller and double up to
+        the full size: appending starts as soon as some messages are in, instead of after
+        a whole batch was fetched.  A folder that fits in one batch goes in one: each
+        batch is a round trip more on a slow link.
         """
         batch: list[SourceMessage] = []
         batch_bytes = 0
         full_count, full_bytes = self._batch_size.count, self._batch_size.bytes
-        max_count = min(full_count, FIRST_BATCH_COUNT)
-        max_bytes = min(full_bytes, FIRST_BATCH_BYTES)
+        max_count, max_bytes = full_count, full_bytes
+        if len(messages) > full_count or sum(m.size for m in messages) > full_bytes:
+            max_count = max(1, full_count // FIRST_BATCH_SHARE)
+            max_bytes = max(1, full_bytes // FIRST_BATCH_SHARE)
         for message in messages:
             if batch and (len(batch) >= max_count or batch_bytes + message.size > max_bytes):
                 yield batch

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from imapcopy_tui.engine.options import CopyOptions
-from imapcopy_tui.engine.transfer import FIRST_BATCH_BYTES, FIRST_BATCH_COUNT
+from imapcopy_tui.engine.transfer import FIRST_BATCH_SHARE
 from imapcopy_tui.storage.store import JobState
 from tests.corpus import Corpus
 from tests.dovecot import DovecotServer
@@ -20,7 +20,10 @@ pytestmark = pytest.mark.dovecot
 def expected_batches(sizes: list[int]) -> int:
     """How many batches the copier cuts messages of these sizes into (default options)."""
     options = CopyOptions()
-    limit_count, limit_bytes = FIRST_BATCH_COUNT, FIRST_BATCH_BYTES
+    limit_count, limit_bytes = options.fetch_batch_count, options.fetch_batch_bytes
+    if len(sizes) > limit_count or sum(sizes) > limit_bytes:
+        limit_count //= FIRST_BATCH_SHARE
+        limit_bytes //= FIRST_BATCH_SHARE
     batches, count, size = 0, 0, 0
     for message_size in sizes:
         if count and (count >= limit_count or size + message_size > limit_bytes):
