@@ -197,7 +197,11 @@ class _Connection:
         reader = _Reader(self.client)
         while True:
             line = reader.line()
-            if _COMPRESS.match(line):
+            # Kept here, not read back from compress_tag: the server's answer may clear
+            # that before this thread gets to look, and compressed bytes would then be
+            # read as lines (a stall until the tool's read timeout).
+            compress = _COMPRESS.match(line) is not None
+            if compress:
                 self.compress_tag = line.split(b" ", 1)[0]
             fault = self.proxy.fault_for(
                 line, armed=self.cut_response_after is not None, connection=self.number
@@ -208,7 +212,7 @@ class _Connection:
                 if fault is not None and fault.action is Action.CUT_BEFORE_REPLY:
                     self.cut_before_reply.add(line.split(b" ", 1)[0])
                 self._forward_command(reader, line, budget=None)
-                if self.compress_tag is not None:
+                if compress:
                     # Nothing more comes from the client before the answer (RFC 4978).
                     self.compress_answered.wait()
                     if self.compressed:

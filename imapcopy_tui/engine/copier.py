@@ -69,9 +69,6 @@ from imapcopy_tui.errors import (
 Connector = Callable[..., ImapSession]
 # A folder of fewer batches is not worth another connection's EXAMINE.
 HELP_FROM_BATCHES = 3
-# From this many messages, a folder gets helpers even when there are fewer folders than
-# connections (its first batches are small: see transfer._batches).
-LARGE_FOLDER_MESSAGES = 100
 
 # The engine's front door: front ends import the copier and its options from here.
 __all__ = ["Connector", "Copier", "CopyOptions"]
@@ -211,7 +208,7 @@ class Copier(PlanningMixin, TransferMixin):
         # A large folder is worth every allowed connection: pairs left without a folder
         # fetch its batches ahead (see _help).
         large = not self.options.dry_run and any(
-            counts.total >= LARGE_FOLDER_MESSAGES for _, counts in queue
+            self._shared(counts.total) for _, counts in queue
         )
         workers = max(1, min(self.options.connections, len(queue)))
         if large:
@@ -321,9 +318,8 @@ class Copier(PlanningMixin, TransferMixin):
         with self._lock:
             if not pending:
                 return None
-            self._starting += 1  # helpers wait for the folder's feed (see _help)
             taken = pending.popleft()
-        self._local.starting = True
+        self._mark_start()
         return taken
 
     def _give_back(
@@ -372,6 +368,7 @@ class Copier(PlanningMixin, TransferMixin):
                                 helped = True
                                 self._help(sessions[0] if sessions else None)
                                 continue  # a folder may have been given back meanwhile
+                            self._close_preopened()  # every folder is taken: spares go
                             return
                     if sessions is None:
                         try:
@@ -400,6 +397,8 @@ class Copier(PlanningMixin, TransferMixin):
                 except ConnectError as exc:
                     # The connection worked and broke (or the server is restarting):
                     # reconnect with back-off, and resume the folder from the ledger.
+                    if current is not None:
+                        self._mark_start()  # helpers wait for the retried folder's feed
                     if sessions is not None:
                         _close(sessions)
                         sessions = None
@@ -421,6 +420,19 @@ class Copier(PlanningMixin, TransferMixin):
                 _close(sessions)
 
     # --- sharing a large folder's fetches --------------------------------------------
+
+    def _shared(self, messages: int) -> bool:
+        """Whether a folder of this many messages is cut into enough batches for other
+        connections to fetch some (see transfer._batches): then it gets every allowed
+        connection, even with fewer folders than connections."""
+        return messages > self._batch_size.count
+
+    def _mark_start(self) -> None:
+        """This pair is opening a folder: helpers wait for its feed (see _help)."""
+        if not getattr(self._local, "starting", False):
+            self._local.starting = True
+            with self._lock:
+                self._starting += 1
 
     def _settle_start(self) -> None:
         """This pair's folder has offered its feed, or will not: helpers need not wait."""
@@ -497,7 +509,7 @@ class Copier(PlanningMixin, TransferMixin):
         """
         if self._preopening is not None or self.options.dry_run or not folders:
             return
-        large = any(messages >= LARGE_FOLDER_MESSAGES for _, messages in folders)
+        large = any(self._shared(messages) for _, messages in folders)
         extra = min(self.options.connections, len(folders)) - 1
         if large:
             extra = self.options.connections - 1
@@ -523,7 +535,7 @@ class Copier(PlanningMixin, TransferMixin):
         for future in left:
             try:
                 _close(future.result())
-            except BaseException:  # noqa: BLE001 - an unused login's failure changes nothing
+            except Exception:  # noqa: BLE001 - an unused login's failure changes nothing
                 pass
         if self._preopening is not None:
             self._preopening.shutdown(wait=True)

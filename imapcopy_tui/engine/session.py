@@ -206,6 +206,7 @@ class ImapSession:
         self.account = account
         self._client = client
         self._capabilities: frozenset[str] | None = None
+        self._broken = False  # a read or write failed: the stream may be mid-command
 
     @property
     def compressed(self) -> bool:
@@ -217,6 +218,8 @@ class ImapSession:
         try:
             yield
         except (OSError, EOFError, imaplib.IMAP4.error, ssl.SSLError) as exc:
+            if isinstance(exc, imaplib.IMAP4.abort) or not isinstance(exc, imaplib.IMAP4.error):
+                self._broken = True
             raise translate(self.account, exc, established=True) from exc
 
     # --- session -------------------------------------------------------------------
@@ -266,12 +269,15 @@ class ImapSession:
 
         The answer is not waited for: every command of this connection was answered
         already, and over a slow link that wait is a round trip at the end of each pair.
+        After a failed read or write nothing is said: the server could be in the middle
+        of a literal, and would take the LOGOUT line for the end of a message.
         """
         imap = self._client._imap
-        try:
-            imap.send(imap._new_tag() + b" LOGOUT\r\n")
-        except Exception:  # noqa: BLE001 - closing must never raise
-            pass
+        if not self._broken:
+            try:
+                imap.send(imap._new_tag() + b" LOGOUT\r\n")
+            except Exception:  # noqa: BLE001 - closing must never raise
+                pass
         try:
             self._client.shutdown()
         except Exception:  # noqa: BLE001
