@@ -462,20 +462,18 @@ class Copier(PlanningMixin, TransferMixin):
 
         Helping only fetches; the folder's own pair appends and counts.  A failure here
         costs speed, never mail: the batch goes back to the folder's own fetcher, and this
-        connection simply stops helping.  A pair that never had a folder opens only a
-        source connection for it.
+        connection simply stops helping.  A pair that never had a folder uses the source
+        half of a pair logged in ahead (see _expect_work), or does not help: those were
+        counted for the job, and one more would exceed ``connections``.
         """
         own = src is None
         try:
-            if src is None and (pair := self._take_preopened()) is not None:
+            if src is None:
+                pair = self._take_preopened()
+                if pair is None:
+                    return
                 src = pair[0]
                 pair[1].close()  # a helper only fetches
-            if src is None:
-                with self._lock:
-                    compression = self._compression["source"]  # settled by the first pair
-                src = self._connect(
-                    self.source, timeouts=self.options.timeouts, compression=compression
-                )
             tried: list[Feed] = []
             while True:
                 self._check_cancel()
