@@ -3,7 +3,8 @@
 One connection pair plans the job (see :mod:`planning`: folders, namespaces, mapping,
 STATUS of every folder, missing folders created parents first) and settles the folders
 that need nothing; then up to ``CopyOptions.connections`` pairs take the other folders,
-each folder by one pair (the per-folder steps live in :mod:`transfer`):
+largest first, each folder appended by one pair (the per-folder steps live in
+:mod:`transfer`; pairs with nothing left fetch ahead for others, see :mod:`sharing`):
 
 1. EXAMINE the source (read-only), SELECT the destination;
 2. skip the source UIDs the ledger already knows (same UIDVALIDITY on both sides);
@@ -57,6 +58,7 @@ from imapcopy_tui.engine.session import (
     ImapSession,
     open_session,
 )
+from imapcopy_tui.engine.sharing import SharingMixin, close_pair
 from imapcopy_tui.engine.transfer import Feed, SourceMessage, TransferMixin
 from imapcopy_tui.errors import (
     AuthError,
@@ -67,8 +69,6 @@ from imapcopy_tui.errors import (
 )
 
 Connector = Callable[..., ImapSession]
-# A folder of fewer batches is not worth another connection's EXAMINE.
-HELP_FROM_BATCHES = 3
 
 # The engine's front door: front ends import the copier and its options from here.
 __all__ = ["Connector", "Copier", "CopyOptions"]
@@ -116,12 +116,7 @@ class _Serialised(CopyListener):
             self._inner.waiting(delay, reason)
 
 
-def _close(sessions: tuple[ImapSession, ImapSession]) -> None:
-    for session in sessions:
-        session.close()
-
-
-class Copier(PlanningMixin, TransferMixin):
+class Copier(SharingMixin, PlanningMixin, TransferMixin):
     """Copies one account into another.  One instance runs one job, from one thread."""
 
     def __init__(
@@ -183,8 +178,9 @@ class Copier(PlanningMixin, TransferMixin):
         """Copy everything; return what happened.
 
         One connection pair plans the job and creates the missing folders (parents first);
-        then up to ``options.connections`` pairs copy folders in parallel, each folder by
-        one pair, in source UID order.  Raises ``AuthError`` or a ``ConnectError`` when the
+        then up to ``options.connections`` pairs copy folders in parallel, largest first,
+        each folder appended by one pair in source UID order (others may fetch ahead for
+        it, see :mod:`sharing`).  Raises ``AuthError`` or a ``ConnectError`` when the
         job cannot go on, and ``CopyCancelled`` when the cancel event was set.
         """
         try:
@@ -249,7 +245,7 @@ class Copier(PlanningMixin, TransferMixin):
         try:
             self._plan(*sessions)
         finally:
-            _close(sessions)
+            close_pair(sessions)
         return self.result
 
     def _back_off(self, exc: ConnectError, failures: int) -> None:
@@ -301,7 +297,7 @@ class Copier(PlanningMixin, TransferMixin):
                 return sessions, plan
             except ConnectError as exc:
                 if sessions is not None:
-                    _close(sessions)
+                    close_pair(sessions)
                 # A setting that is wrong fails at once; a timeout is worth another try.
                 if not exc.transient:
                     raise
@@ -309,7 +305,7 @@ class Copier(PlanningMixin, TransferMixin):
                 self._back_off(exc, failures)
             except BaseException:
                 if sessions is not None:
-                    _close(sessions)
+                    close_pair(sessions)
                 raise
 
     def _next_folder(
@@ -400,7 +396,7 @@ class Copier(PlanningMixin, TransferMixin):
                     if current is not None:
                         self._mark_start()  # helpers wait for the retried folder's feed
                     if sessions is not None:
-                        _close(sessions)
+                        close_pair(sessions)
                         sessions = None
                     if isinstance(exc, ServerBusyError):
                         # The server said why it closed: not the message's fault.
@@ -417,126 +413,7 @@ class Copier(PlanningMixin, TransferMixin):
             raise
         finally:
             if sessions is not None:
-                _close(sessions)
-
-    # --- sharing a large folder's fetches --------------------------------------------
-
-    def _shared(self, messages: int) -> bool:
-        """Whether a folder of this many messages is cut into enough batches for other
-        connections to fetch some (see transfer._batches): then it gets every allowed
-        connection, even with fewer folders than connections."""
-        return messages > self._batch_size.count
-
-    def _mark_start(self) -> None:
-        """This pair is opening a folder: helpers wait for its feed (see _help)."""
-        if not getattr(self._local, "starting", False):
-            self._local.starting = True
-            with self._lock:
-                self._starting += 1
-
-    def _settle_start(self) -> None:
-        """This pair's folder has offered its feed, or will not: helpers need not wait."""
-        if getattr(self._local, "starting", False):
-            self._local.starting = False
-            with self._lock:
-                self._starting -= 1
-
-    def _offer_help(self, feed: Feed) -> None:
-        if self.options.connections > 1 and len(feed) >= HELP_FROM_BATCHES:
-            with self._lock:
-                self._feeds.append(feed)
-        self._settle_start()
-
-    def _withdraw_help(self, feed: Feed) -> None:
-        with self._lock:
-            if feed in self._feeds:
-                self._feeds.remove(feed)
-
-    def _help_wanted(self) -> bool:
-        with self._lock:
-            return self.options.connections > 1 and bool(self._feeds or self._starting)
-
-    def _help(self, src: ImapSession | None) -> None:
-        """Lend a source connection to folders other pairs are still appending: fetch their
-        batches ahead while enough are left to be worth opening the folder.
-
-        Helping only fetches; the folder's own pair appends and counts.  A failure here
-        costs speed, never mail: the batch goes back to the folder's own fetcher, and this
-        connection simply stops helping.  A pair that never had a folder uses the source
-        half of a pair logged in ahead (see _expect_work), or does not help: those were
-        counted for the job, and one more would exceed ``connections``.
-        """
-        own = src is None
-        try:
-            if src is None:
-                pair = self._take_preopened()
-                if pair is None:
-                    return
-                src = pair[0]
-                pair[1].close()  # a helper only fetches
-            tried: list[Feed] = []
-            while True:
-                self._check_cancel()
-                with self._lock:
-                    feeds = [f for f in self._feeds if f not in tried]
-                    starting = self._starting
-                left, feed = max(
-                    ((f.unclaimed, f) for f in feeds), key=lambda c: c[0], default=(0, None)
-                )
-                if feed is None or left < HELP_FROM_BATCHES - 1:
-                    if starting:  # a folder is being opened: its feed may need help
-                        time.sleep(0.05)
-                        continue
-                    return
-                tried.append(feed)
-                state = src.examine(feed.folder)  # read-only, like every source open
-                if state.uidvalidity == feed.uidvalidity:
-                    self.fetch_for(feed, src)
-        except (AuthError, ConnectError, ServerError):
-            return  # this connection is done helping; the folders' pairs carry on
-        finally:
-            if own and src is not None:
-                src.close()
-
-    def _expect_work(self, folders: Sequence[tuple[Folder, int]]) -> None:
-        """Log in the extra pairs while planning finishes (CREATE, the destination's
-        STATUS): over a slow link that is several round trips they need not wait for.
-
-        Only when STATUS shows mail to copy, so a re-run of an unchanged mailbox opens
-        nothing more; pairs not taken in the end are closed (see _close_preopened).
-        """
-        if self._preopening is not None or self.options.dry_run or not folders:
-            return
-        large = any(self._shared(messages) for _, messages in folders)
-        extra = min(self.options.connections, len(folders)) - 1
-        if large:
-            extra = self.options.connections - 1
-        if extra <= 0:
-            return
-        self._preopening = ThreadPoolExecutor(max_workers=extra, thread_name_prefix="login")
-        with self._lock:
-            self._preopened.extend(self._preopening.submit(self._open_both) for _ in range(extra))
-
-    def _take_preopened(self) -> tuple[ImapSession, ImapSession] | None:
-        """A pair logged in ahead (waiting for its login to finish), or None; its login
-        error, if it failed, is raised here as ``_open_both`` would."""
-        with self._lock:
-            if not self._preopened:
-                return None
-            future = self._preopened.popleft()
-        return future.result()
-
-    def _close_preopened(self) -> None:
-        with self._lock:
-            left = list(self._preopened)
-            self._preopened.clear()
-        for future in left:
-            try:
-                _close(future.result())
-            except Exception:  # noqa: BLE001 - an unused login's failure changes nothing
-                pass
-        if self._preopening is not None:
-            self._preopening.shutdown(wait=True)
+                close_pair(sessions)
 
     def _open_both(self) -> tuple[ImapSession, ImapSession]:
         """Log in to both accounts at once: over a slow link each login is several round
