@@ -22,16 +22,27 @@ import hashlib
 import re
 
 _IGNORED_HEADER = re.compile(rb"^x-tuid:", re.IGNORECASE)
-_END_OF_HEADER = re.compile(rb"\r?\n\r?\n")
+# Both start with a literal, which the regular expression engine finds at memchr speed.
+_IGNORED_HEADER_AFTER_FIRST = re.compile(rb"\nx-tuid:", re.IGNORECASE)
+_FOLD = re.compile(rb"\r\n[ \t]+")
 
 
 def header_section(message: bytes) -> bytes:
-    """The header section of a whole message: up to its first blank line (all of it if none)."""
+    """The header section of a whole message: up to its first blank line (all of it if none).
+
+    The blank line is the first LF followed by LF or CRLF; CRLF before it is part of it.
+    """
     for empty_header in (b"\r\n", b"\n"):  # the blank line comes first: no header at all
         if message.startswith(empty_header):
             return empty_header
-    end = _END_OF_HEADER.search(message)
-    return message if end is None else message[: end.end()]
+    # Two plain searches (memchr speed; a regular expression with an optional first
+    # character steps through the bytes one by one, which cost more than the rest of a
+    # message's handling), the second only up to where the first was found.
+    crlf = message.find(b"\n\r\n")
+    lf = message.find(b"\n\n", 0, len(message) if crlf < 0 else crlf + 1)
+    if lf >= 0:
+        return message[: lf + 2]
+    return message if crlf < 0 else message[: crlf + 3]
 
 
 def _header_lines(header: bytes) -> tuple[list[bytes], int]:
@@ -57,12 +68,43 @@ def _header_lines(header: bytes) -> tuple[list[bytes], int]:
     return lines, ignored_bytes
 
 
+def _normalised_crlf_header(header: bytes) -> bytes | None:
+    """What :func:`_header_lines` gives, joined by LF, for the usual header, with bytes
+    methods over the whole header instead of a loop over its lines (a third of the time).
+
+    The usual header: CRLF line ends only, nothing blank at the end of a line, no blank line
+    before its end, no X-TUID, no vertical tab or form feed, not starting with a
+    continuation.  Then unfolding is one substitution.  None for any other header.
+    """
+    if (
+        not header
+        or header[0] in b" \t\r\n"
+        or b"\x0b" in header
+        or b"\x0c" in header
+        or b" \r\n" in header
+        or b"\t\r\n" in header
+        or header.endswith((b" ", b"\t"))
+        or not header.count(b"\r") == header.count(b"\n") == header.count(b"\r\n")
+        or header.find(b"\r\n\r\n") not in (-1, len(header) - 4)
+        or header[:7].lower() == b"x-tuid:"
+        or _IGNORED_HEADER_AFTER_FIRST.search(header)
+    ):
+        return None
+    unfolded = _FOLD.sub(b" ", header)
+    return unfolded.rstrip(b"\r\n").replace(b"\r\n", b"\n") + b"\n"
+
+
 def fingerprint(header: bytes, total_size: int) -> str:
     """Identity of a message from its header section and its RFC822.SIZE."""
-    lines, ignored_bytes = _header_lines(header)
     digest = hashlib.sha256()
-    for line in lines:
-        digest.update(line)
-        digest.update(b"\n")
+    normalised = _normalised_crlf_header(header)
+    if normalised is not None:
+        digest.update(normalised)
+        ignored_bytes = 0
+    else:
+        lines, ignored_bytes = _header_lines(header)
+        for line in lines:
+            digest.update(line)
+            digest.update(b"\n")
     digest.update(b"size:%d" % (total_size - ignored_bytes))
     return digest.hexdigest()[:32]

@@ -507,22 +507,26 @@ class ImapSession:
     ) -> tuple[str, list[Any]]:
         imap = self._client._imap
         tag = imap._new_tag()  # registers the tag, so imaplib collects its answer
-        pending = bytearray(tag + b" APPEND " + self._client._normalise_folder(folder))
+        binary_allowed = self.has("BINARY")
+        # Small messages are gathered and joined once (a bytearray grown message by message
+        # copied each byte several times); a large one goes out from its own buffer.
+        pending = [tag + b" APPEND " + self._client._normalise_folder(folder)]
         for message in messages:
-            pending += b" (" + " ".join(message.flags).encode("ascii") + b")"
+            flags = " ".join(message.flags).encode("ascii")
+            date = b""
             if message.internal_date is not None:
-                pending += b' "' + format_internal_date(message.internal_date).encode() + b'"'
+                date = b' "' + format_internal_date(message.internal_date).encode() + b'"'
             # NUL bytes only travel in a binary literal (RFC 3516); see can_append_nul.
-            binary = b"~" if self.has("BINARY") and b"\x00" in message.raw else b""
-            pending += b" %s{%d+}\r\n" % (binary, len(message.raw))
+            binary = b"~" if binary_allowed and b"\x00" in message.raw else b""
+            pending.append(b" (%s)%s %s{%d+}\r\n" % (flags, date, binary, len(message.raw)))
             if len(message.raw) < _COALESCE_BELOW:
-                pending += message.raw
+                pending.append(message.raw)
                 continue
-            imap.send(bytes(pending))
+            imap.send(b"".join(pending))
             pending.clear()
-            imap.send(message.raw)  # a large message goes out from its own buffer
-        pending += b"\r\n"
-        imap.send(bytes(pending))
+            imap.send(message.raw)
+        pending.append(b"\r\n")
+        imap.send(b"".join(pending))
         typ, data = imap._command_complete("APPEND", tag)
         return typ, data
 

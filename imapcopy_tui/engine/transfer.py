@@ -435,7 +435,7 @@ class TransferMixin:
                     "message was being copied; it was skipped",
                 )
                 continue
-            if b"\x00" in body and not dst.can_append_nul:
+            if not dst.can_append_nul and b"\x00" in body:  # the scan costs: only if needed
                 self._fail_message(counts, message, NUL_REFUSED)
                 continue
             if message.fingerprint is None:
