@@ -529,11 +529,13 @@ def _connections(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> ExitCode:
     from imapcopy_tui.console import ProgressLine
+    from imapcopy_tui.engine.budget import quiet_garbage_collector
     from imapcopy_tui.engine.copier import Copier
     from imapcopy_tui.engine.ledger import MemoryLedger
     from imapcopy_tui.engine.report import outcome_text
     from imapcopy_tui.runner import run_job
 
+    quiet_garbage_collector()
     source = account_from_args(args, "1")
     destination = account_from_args(args, "2")
     options = CopyOptions(

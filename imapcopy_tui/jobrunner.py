@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from imapcopy_tui.engine.account import Account, AuthMethod, Security
+from imapcopy_tui.engine.budget import quiet_garbage_collector
 from imapcopy_tui.engine.copier import CopyOptions
 from imapcopy_tui.runner import run_job
 from imapcopy_tui.storage.store import JobStore
@@ -26,6 +27,7 @@ def _account(data: dict[str, Any]) -> Account:
 
 
 def main() -> int:
+    quiet_garbage_collector()
     spec = json.loads(sys.stdin.read())
     sys.stdin.close()
     cancel = threading.Event()

@@ -42,6 +42,9 @@ _CAPABILITY_CODE = re.compile(rb"\[CAPABILITY ([^\]]+)\]", re.IGNORECASE)
 _COALESCE_BELOW = 64 * 1024  # smaller messages are gathered into one write
 _STATUS_ITEM = re.compile(rb"(MESSAGES|UIDNEXT|UIDVALIDITY|HIGHESTMODSEQ) (\d+)")
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
+# An untagged response: "* 12 FETCH (...)" (a number first) or "* OK ...", "* BYE ...".
+_UNTAGGED = re.compile(rb"\* (?:(\d+) )?([A-Za-z-]+)(?: (.*))?\Z", re.DOTALL)
+_LITERAL_AT_END = re.compile(rb"\{(\d+)\}\Z")
 
 
 @dataclass(frozen=True)
@@ -459,11 +462,59 @@ class ImapSession:
         if not uids:
             return {}
         with self._guard():
-            typ, data = self._client._imap.uid("FETCH", uid_set(uids), f"({' '.join(items)})")
+            typ, data = self._uid_fetch(uid_set(uids), " ".join(items))
         if typ != "OK":
             words = as_text(data[0]) if data and data[0] else typ
             raise refusal(self.account.describe(), words)
         return parse_fetch(data)
+
+    def _uid_fetch(
+        self, uids: str, items: str
+    ) -> tuple[str, list[bytes | tuple[bytes, bytes]]]:
+        """``UID FETCH``, its answer read here: imaplib's general loop tries several
+        regular expressions and writes a log entry for every line, a sixth of the CPU of a
+        copy.  Returns what ``imaplib.IMAP4.uid`` would: the FETCH responses as imaplib
+        shapes them (a line, or a line and its literal) after OK, the text after NO.
+        Other untagged responses (EXISTS, EXPUNGE...) are read and set aside.
+        """
+        imap = self._client._imap
+        tag = imap._new_tag()  # registers the tag, as imaplib does for its own commands
+        imap.send(b"%s UID FETCH %s (%s)\r\n" % (tag, uids.encode("ascii"), items.encode("ascii")))
+        done = tag + b" "
+        readline, read = imap.readline, imap.read
+        fetched: list[bytes | tuple[bytes, bytes]] = []
+        while True:
+            line = readline()
+            if not line.endswith(b"\r\n"):
+                raise imaplib.IMAP4.abort(
+                    "socket error: " + (f"unterminated line: {line[:80]!r}" if line else "EOF")
+                )
+            line = line[:-2]
+            if line.startswith(done):
+                del imap.tagged_commands[tag]
+                status, _, text = line[len(done) :].partition(b" ")
+                typ = status.decode("ascii", "replace").upper()
+                if typ == "BAD":
+                    raise imaplib.IMAP4.error(f"UID command error: BAD [{text!r}]")
+                return typ, fetched if typ == "OK" else [text]
+            untagged = _UNTAGGED.match(line)
+            if untagged is None:
+                raise imaplib.IMAP4.abort(f"unexpected response: {line[:80]!r}")
+            number, kind, rest = untagged.groups()
+            if kind.upper() == b"BYE":
+                raise imaplib.IMAP4.abort(line[2:].decode("utf-8", "replace"))
+            keep = number is not None and kind.upper() == b"FETCH"
+            piece = number + b" " + (rest or b"") if keep else b""
+            while (literal := _LITERAL_AT_END.search(line)) is not None:
+                value = read(int(literal.group(1)))
+                if keep:
+                    fetched.append((piece, value))
+                line = readline()
+                if not line.endswith(b"\r\n"):
+                    raise imaplib.IMAP4.abort("socket error: unterminated line after a literal")
+                piece = line = line[:-2]
+            if keep:
+                fetched.append(piece)
 
     @property
     def can_append_many(self) -> bool:

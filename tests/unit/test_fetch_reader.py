@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
+import pytest
+
+from imapcopy_tui.engine.account import Account
+from imapcopy_tui.engine.session import ImapSession
 from imapcopy_tui.engine.wire import parse_fetch
+from imapcopy_tui.errors import ConnectError, ConnectionLostError, ImapCopyError, ServerError
 
 BODY = b"Subject: a\r\n\r\nbody ) with (parens\r\n"
 
@@ -92,3 +99,78 @@ def test_modseq_items_in_fetch_answers_are_passed_over() -> None:
     ])
     assert found[7].size == 20 and found[7].flags == ("\\Seen",)
     assert found[9].header == b"Subject: a\r\n\r\n" and found[9].size == 14
+
+
+# --- the UID FETCH reader of the gateway (ImapSession._uid_fetch), on scripted answers ---
+
+
+class ScriptedImap:
+    """What ImapSession uses of imaplib's connection, answering from a script."""
+
+    def __init__(self, answer: bytes) -> None:
+        self._answer = io.BytesIO(answer)
+        self.sent: list[bytes] = []
+        self.tagged_commands: dict[bytes, object] = {}
+        self._next = 1
+
+    def _new_tag(self) -> bytes:
+        tag = b"A%d" % self._next
+        self._next += 1
+        self.tagged_commands[tag] = None
+        return tag
+
+    def send(self, data: bytes) -> None:
+        self.sent.append(bytes(data))
+
+    def readline(self) -> bytes:
+        return self._answer.readline()
+
+    def read(self, size: int) -> bytes:
+        return self._answer.read(size)
+
+
+def scripted_session(answer: bytes) -> tuple[ImapSession, ScriptedImap]:
+    imap = ScriptedImap(answer)
+    account = Account(host="imap.example.org", login="a@example.org", password="pw")
+    return ImapSession(account, SimpleNamespace(_imap=imap)), imap  # type: ignore[arg-type]
+
+
+def test_reader_keeps_fetch_responses_and_sets_the_rest_aside() -> None:
+    """Bodies, items after a literal, other untagged responses (one with a literal of its
+    own) between them; the command sent is the one asked for, the tag is released."""
+    answer = (
+        b"* 3 EXISTS\r\n"
+        b"* 1 FETCH (UID 5 FLAGS (\\Seen) BODY[] {%d}\r\n%s)\r\n" % (len(BODY), BODY)
+        + b"* OK [ALERT] note {3}\r\nabc\r\n"
+        + b"* 2 FETCH (FLAGS (\\Deleted))\r\n"
+        + b"* 3 FETCH (UID 6 BODY[] {%d}\r\n%s FLAGS ($X))\r\n" % (len(BODY), BODY)
+        + b"A1 OK Fetch completed.\r\n"
+    )
+    session, imap = scripted_session(answer)
+    found = session.fetch([5, 6], ("FLAGS", "BODY.PEEK[]"))
+    assert imap.sent == [b"A1 UID FETCH 5:6 (FLAGS BODY.PEEK[])\r\n"]
+    assert imap.tagged_commands == {}
+    assert sorted(found) == [5, 6]
+    assert found[5].body == BODY and found[5].flags == ("\\Seen",)
+    assert found[6].body == BODY and found[6].flags == ("$X",)
+
+
+def test_reader_refusal_and_protocol_errors() -> None:
+    """NO is the server's refusal (its words kept); BAD a protocol error on a connection
+    still usable; BYE, an end of stream or an unterminated line a connection lost."""
+    session, _ = scripted_session(b"* 1 FETCH (UID 5)\r\nA1 NO [SERVERBUG] broken index\r\n")
+    with pytest.raises(ServerError, match="broken index"):
+        session.fetch([5], ("FLAGS",))
+    session, _ = scripted_session(b"A1 BAD Error in IMAP command\r\n")
+    with pytest.raises(ImapCopyError) as bad:
+        session.fetch([5], ("FLAGS",))
+    assert not isinstance(bad.value, ConnectionLostError) and not session._broken
+    for answer in (
+        b"* BYE shutting down\r\n",
+        b"* 1 FETCH (UID 5 BODY[] {100}\r\nonly part of it",
+        b"* 1 FETCH (UID 5 FLAGS ())",
+    ):
+        session, _ = scripted_session(answer)
+        with pytest.raises(ConnectError):
+            session.fetch([5], ("BODY.PEEK[]",))
+        assert session._broken
