@@ -15,7 +15,7 @@ of the stream (message lines) as commands.  So internal dates are written here i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from imapclient.datetime_util import parse_to_datetime
@@ -35,6 +35,8 @@ _DATE_TIME = re.compile(
 )
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTH_NUMBERS = {name.lower().encode(): number for number, name in enumerate(_MONTHS, 1)}
+# The zones met so far, by their sign, hours and minutes as written: one object each.
+_ZONES: dict[tuple[bytes, bytes, bytes], timezone] = {}
 SYSTEM_FLAGS = frozenset({"\\answered", "\\flagged", "\\deleted", "\\seen", "\\draft"})
 """The system flags APPEND may carry (RFC 3501; ``\\Recent`` is the server's own), lower case."""
 # RFC 3501 ATOM-CHAR: printable ASCII but the atom-specials ( ) { % * " \ ] and space.
@@ -51,7 +53,6 @@ class FetchedMessage:
     internal_date: datetime | None = None
     body: bytes | None = None  # BODY[]
     header: bytes | None = None  # BODY[HEADER]
-    extra: dict[str, bytes] = field(default_factory=dict)
 
 
 def _responses(data: list[bytes | tuple[bytes, bytes]]) -> list[tuple[bytes, list[bytes]]]:
@@ -85,7 +86,10 @@ def parse_fetch(data: list[bytes | tuple[bytes, bytes]]) -> dict[int, FetchedMes
         uid = _UID.search(text)
         if uid is None:
             continue
-        message = found.setdefault(int(uid.group(1)), FetchedMessage(int(uid.group(1))))
+        number = int(uid.group(1))
+        message = found.get(number)
+        if message is None:
+            message = found[number] = FetchedMessage(number)
         if size := _SIZE.search(text):
             message.size = int(size.group(1))
         if flags := _FLAGS.search(text):
@@ -99,6 +103,8 @@ def parse_fetch(data: list[bytes | tuple[bytes, bytes]]) -> dict[int, FetchedMes
                 message.internal_date = parse_internal_date(date.group(1))
             except ValueError:
                 message.internal_date = None
+        if b"BODY[" not in text:
+            continue  # metadata only: the three searches below would find nothing
         for item in _LITERAL.finditer(text):
             value = literals[int(item.group(2))]
             if item.group(1) == b"BODY[]":
@@ -133,11 +139,19 @@ def parse_internal_date(raw: bytes) -> datetime:
     number = _MONTH_NUMBERS.get(month.lower())
     if number is None:
         raise ValueError(f"unknown month in {raw!r}")
+    zone = _ZONES.get(match.group(7, 8, 9))
+    if zone is not None:
+        return datetime(
+            int(year), number, int(day), int(hour), int(minute), int(second), tzinfo=zone
+        )
     offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
     offset = -offset if sign == b"-" else offset
     wall = datetime(int(year), number, int(day), int(hour), int(minute), int(second))
     if abs(offset) < timedelta(days=1):
-        return wall.replace(tzinfo=timezone(offset))
+        zone = timezone(offset)
+        if len(_ZONES) < 1000:  # real zones are few; a hostile server's are not kept
+            _ZONES[match.group(7, 8, 9)] = zone
+        return wall.replace(tzinfo=zone)
     try:
         return (wall - offset).replace(tzinfo=UTC)
     except OverflowError as exc:  # before year 1 or after 9999
