@@ -139,7 +139,8 @@ def parse_internal_date(raw: bytes) -> datetime:
     number = _MONTH_NUMBERS.get(month.lower())
     if number is None:
         raise ValueError(f"unknown month in {raw!r}")
-    zone = _ZONES.get(match.group(7, 8, 9))
+    zone_key = (sign, zone_hours, zone_minutes)
+    zone = _ZONES.get(zone_key)
     if zone is not None:
         return datetime(
             int(year), number, int(day), int(hour), int(minute), int(second), tzinfo=zone
@@ -150,7 +151,7 @@ def parse_internal_date(raw: bytes) -> datetime:
     if abs(offset) < timedelta(days=1):
         zone = timezone(offset)
         if len(_ZONES) < 1000:  # real zones are few; a hostile server's are not kept
-            _ZONES[match.group(7, 8, 9)] = zone
+            _ZONES[zone_key] = zone
         return wall.replace(tzinfo=zone)
     try:
         return (wall - offset).replace(tzinfo=UTC)
