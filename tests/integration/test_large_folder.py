@@ -71,6 +71,10 @@ def copy_inbox(
     src_user: str,
     dst_user: str,
 ) -> JobState:
+    # Source answers come 2 ms late, piece by piece: fetching a batch then takes longer
+    # than appending one, the case where helping pays.  Without it the folder's own fetcher
+    # may stay ahead alone on a fast machine, and the test would prove nothing.
+    proxy.delay = 0.002
     outcome = sync(
         new_store(tmp_path),
         account(dovecot_src, src_user, port=proxy.port),
