@@ -423,11 +423,17 @@ class TransferMixin:
             self._fail_message(counts, message, reason)
         counts.total -= fetched.gone
         outgoing: list[tuple[SourceMessage, OutgoingMessage]] = []
+        nul_refused = not dst.can_append_nul
+        # Most messages share a few sets of flags: each set is sorted out once.
+        sendable: dict[tuple[str, ...], tuple[str, ...]] = {}
         for message in batch:
             body = fetched.bodies.get(message.uid)
             if body is None:
                 continue  # failed or gone: already counted
-            if self._drops.get((scope.source_folder, message.uid), 0) >= DROPS_BEFORE_SKIPPING:
+            if (
+                self._drops
+                and self._drops.get((scope.source_folder, message.uid), 0) >= DROPS_BEFORE_SKIPPING
+            ):
                 self._fail_message(
                     counts,
                     message,
@@ -435,18 +441,20 @@ class TransferMixin:
                     "message was being copied; it was skipped",
                 )
                 continue
-            if not dst.can_append_nul and b"\x00" in body:  # the scan costs: only if needed
+            if nul_refused and b"\x00" in body:  # the scan costs: only when it matters
                 self._fail_message(counts, message, NUL_REFUSED)
                 continue
             if message.fingerprint is None:
                 message.fingerprint = fingerprint(header_section(body), message.size)
-            flags = tuple(
-                f
-                for f in message.flags
-                if is_sendable_flag(f)
-                and (f.startswith("\\") or destination_state.accepts_keyword(f))
-            )
-            dropped_keywords.update(set(message.flags) - set(flags))
+            flags = sendable.get(message.flags)
+            if flags is None:
+                flags = sendable[message.flags] = tuple(
+                    f
+                    for f in message.flags
+                    if is_sendable_flag(f)
+                    and (f.startswith("\\") or destination_state.accepts_keyword(f))
+                )
+                dropped_keywords.update(set(message.flags) - set(flags))
             outgoing.append((message, OutgoingMessage(body, flags, message.internal_date)))
         self._append_batch(dst, destination_name, outgoing, counts, scope)
 
