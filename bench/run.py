@@ -42,6 +42,7 @@ from bench.tools import (
     Proxy,
     imapcopy_command,
     imapcopy_env,
+    imapcopy_startup_seconds,
     imapcopy_version,
     mbsync_command,
     mbsync_version,
@@ -386,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         if mbsync:
             versions["mbsync"] = mbsync
         facts = machine_facts(REPO, versions)
+        startup = imapcopy_startup_seconds(bench.code)
         bench.source.start()
         bench.destination.start()
         for scenario in scenarios(args):
@@ -417,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
             f"Load average (1 min) at the start {load_before:.2f}, "
             + f"at the end {os.getloadavg()[0]:.2f}",
             stolen_line(steal_before, cpu_ticks()),
+            *startup_lines(results, startup),
         ],
     )
     log(f"appended to {args.results}")
@@ -430,6 +433,21 @@ def main(argv: list[str] | None = None) -> int:
         if r.tool == "imapcopy"
     )
     return 0 if passed else 1
+
+
+def startup_lines(results: list[ToolResult], startup: float) -> list[str]:
+    """imapcopy's start-up, and each scenario's ratio with it left out: how the copying
+    itself compares (for reading only; the targets are on the whole runs)."""
+    lines = [f"imapcopy start-up (`imapcopy --version`, median of 5): {startup:.2f} s"]
+    by_scenario: dict[str, dict[str, ToolResult]] = {}
+    for result in results:
+        by_scenario.setdefault(result.scenario, {})[result.tool] = result
+    for scenario, tools in by_scenario.items():
+        ours, theirs = tools.get("imapcopy"), tools.get("mbsync")
+        if ours and theirs and ours.first and theirs.first and ours.first.seconds > startup:
+            ratio = theirs.first.seconds / (ours.first.seconds - startup)
+            lines.append(f"{scenario}: imapcopy/mbsync without imapcopy's start-up: {ratio:.2f}")
+    return lines
 
 
 def _dovecot_version() -> str:

@@ -165,6 +165,21 @@ def imapcopy_version(code: Path | None) -> str:
     )
 
 
+def imapcopy_startup_seconds(code: Path | None, runs: int = 5) -> float:
+    """Median wall time of ``imapcopy --version`` from the pinned code: the interpreter
+    and the imports, paid once by every run (mbsync, in C, starts in about a millisecond)."""
+    env = dict(os.environ, PYTHONPATH=str(code)) if code else None
+    times = []
+    for _ in range(runs):
+        started = time.monotonic()
+        subprocess.run(
+            [sys.executable, "-m", "imapcopy_tui", "--version"],
+            capture_output=True, timeout=30, check=False, env=env,
+        )  # fmt: skip
+        times.append(time.monotonic() - started)
+    return sorted(times)[len(times) // 2]
+
+
 # --- mbsync --------------------------------------------------------------------------
 
 
