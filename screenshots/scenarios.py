@@ -194,4 +194,8 @@ SCENARIOS = [
     Scenario("10-help", press=("f1",)),
     Scenario("11-light-theme", press=("f2", *"gm")),
     Scenario("12-oauth2-settings", before=_oauth2_settings),
+    # The compression list open, reached from the Sync button with Shift+Tab.
+    Scenario("13-sync-compression", before=_push(
+        lambda app: SyncScreen(app.store, SOURCE, DESTINATION, preview=demo_plan)),
+        press=("shift+tab", "enter")),
 ]

@@ -12,7 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from imapcopy_tui.engine.account import Account
-from imapcopy_tui.engine.session import FolderState, FolderStatus, OutgoingMessage, RawFolder
+from imapcopy_tui.engine.session import (
+    CompressionOutcome,
+    CompressionResult,
+    FolderState,
+    FolderStatus,
+    OutgoingMessage,
+    RawFolder,
+)
 from imapcopy_tui.engine.wire import FetchedMessage
 from imapcopy_tui.errors import ServerError
 
@@ -50,6 +57,7 @@ class FakeServer:
 
 class FakeSession:
     compressed = False  # no COMPRESS=DEFLATE here
+    compression = CompressionOutcome(CompressionResult.NOT_OFFERED)
 
     def __init__(self, account: Account, server: FakeServer) -> None:
         self.account = account

@@ -84,6 +84,15 @@ def server_words(exc: BaseException) -> str:
     return text.strip()
 
 
+def printable_line(text: str, limit: int = 200) -> str:
+    """A server's ``text`` made safe to show: whitespace runs and control characters become
+    one space (it goes to terminals, the job table and the report: no line breaks, no escape
+    sequences), at most ``limit`` characters (a server's words are not a page)."""
+    line = "".join(c if c.isprintable() else " " for c in text)
+    line = " ".join(line.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
 def _delay_unit(unit: str) -> float:
     if unit.startswith(("ms", "milli")):
         return 0.001

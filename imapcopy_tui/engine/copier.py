@@ -53,6 +53,8 @@ from imapcopy_tui.engine.progress import (
 from imapcopy_tui.engine.report import build_report
 from imapcopy_tui.engine.session import (
     Compression,
+    CompressionOutcome,
+    CompressionResult,
     FolderState,
     FolderStatus,
     ImapSession,
@@ -452,8 +454,8 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
             elif self.options.compress is Compression.ON and not session.compressed:
                 self._issue(  # one warning per side: _issue keeps one
                     CopyIssue(
-                        f"the {side} server does not offer compression "
-                        "(COMPRESS=DEFLATE); copying uncompressed",
+                        f"the {side} server {_why_uncompressed(session.compression)}; "
+                        "copying uncompressed",
                         severity=Severity.WARNING,
                     )
                 )
@@ -747,3 +749,16 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
             self._issue(
                 CopyIssue(f"the report could not be delivered: {exc}", severity=Severity.WARNING)
             )
+
+
+def _why_uncompressed(outcome: CompressionOutcome) -> str:
+    """What the server did to a connection left uncompressed though compression was on:
+    not offering it is usual, refusing it once offered is the server's own choice."""
+    if outcome.result is CompressionResult.REFUSED:
+        refused = "refused it"
+    elif outcome.result is CompressionResult.REJECTED:
+        refused = "refused it as a bad command"
+    else:
+        return "does not offer compression (COMPRESS=DEFLATE)"
+    words = f" ({outcome.server_words})" if outcome.server_words else ""
+    return f"offers compression (COMPRESS=DEFLATE) but {refused}{words}"

@@ -24,7 +24,14 @@ from imapclient.imapclient import SocketTimeout
 
 from imapcopy_tui.engine import compress, oauth2, trace
 from imapcopy_tui.engine.account import Account, AuthMethod, Security
-from imapcopy_tui.engine.answers import as_text, busy_answer, refusal, server_words, translate
+from imapcopy_tui.engine.answers import (
+    as_text,
+    busy_answer,
+    printable_line,
+    refusal,
+    server_words,
+    translate,
+)
 from imapcopy_tui.engine.tokens import fetch_token
 from imapcopy_tui.engine.wire import FetchedMessage, format_internal_date, parse_fetch
 from imapcopy_tui.errors import (
@@ -67,6 +74,28 @@ class Compression(StrEnum):
 # under a millisecond, where compressing costs CPU and saves nothing that matters; across
 # the Internet a round trip takes tens of milliseconds and bandwidth is what limits a copy.
 SLOW_LINK_SECONDS = 0.010
+
+
+class CompressionResult(StrEnum):
+    """What became of COMPRESS=DEFLATE on one connection."""
+
+    COMPRESSED = "compressed"
+    NOT_ASKED = "not asked"  # off, or auto over a fast link
+    NOT_OFFERED = "not offered"  # no COMPRESS=DEFLATE among the server's capabilities
+    REFUSED = "refused"  # offered, but COMPRESS answered NO
+    REJECTED = "rejected"  # offered, but COMPRESS answered BAD
+
+
+@dataclass(frozen=True)
+class CompressionOutcome:
+    """Whether a connection is compressed and, when asked for but not, why not."""
+
+    result: CompressionResult = CompressionResult.NOT_ASKED
+    # REFUSED or REJECTED: the text of the server's answer, one printable line ("" if none).
+    server_words: str = ""
+
+
+_NOT_ASKED = CompressionOutcome()
 
 
 class ConnectStep(StrEnum):
@@ -205,9 +234,13 @@ def _ssl_context(account: Account) -> ssl.SSLContext:
 class ImapSession:
     """A logged-in connection to one account, with the commands the copier uses."""
 
-    def __init__(self, account: Account, client: IMAPClient) -> None:
+    def __init__(
+        self, account: Account, client: IMAPClient, compression: CompressionOutcome = _NOT_ASKED
+    ) -> None:
         self.account = account
         self._client = client
+        # Why the connection is (not) compressed: the copier's warning says which.
+        self.compression = compression
         self._capabilities: frozenset[str] | None = None
         self._broken = False  # a read or write failed: the stream may be mid-command
 
@@ -691,29 +724,35 @@ def _round_trip(client: IMAPClient) -> float:
     return best
 
 
-def _start_compression(client: IMAPClient, mode: Compression) -> None:
+def _start_compression(client: IMAPClient, mode: Compression) -> CompressionOutcome:
     """``COMPRESS DEFLATE`` when ``mode`` asks for it and the server offers it; from its OK
     on, the connection is compressed both ways (see :mod:`compress`).
 
     ``auto`` measures the link first (two round trips; the copier measures the first
     connection of each side only, see ``Copier._open_both``).  A refusal (NO, e.g.
-    ``[COMPRESSIONACTIVE]``, or BAD) leaves the connection as it was.
+    ``[COMPRESSIONACTIVE]``, or BAD) leaves the connection as it was; the outcome says so,
+    with the server's words.
     """
-    if mode is Compression.OFF or not client.has_capability("COMPRESS=DEFLATE"):
-        return
+    if mode is Compression.OFF:
+        return _NOT_ASKED
+    if not client.has_capability("COMPRESS=DEFLATE"):
+        return CompressionOutcome(CompressionResult.NOT_OFFERED)
     if mode is Compression.AUTO and _round_trip(client) < SLOW_LINK_SECONDS:
-        return
+        return _NOT_ASKED
     imap = client._imap
     tag = imap._new_tag()
     imap.send(tag + b" COMPRESS DEFLATE\r\n")
     try:
-        typ, _data = imap._command_complete("COMPRESS", tag)
+        typ, data = imap._command_complete("COMPRESS", tag)
     except imaplib.IMAP4.abort:
         raise
-    except imaplib.IMAP4.error:  # BAD
-        return
+    except imaplib.IMAP4.error as exc:  # BAD
+        return CompressionOutcome(CompressionResult.REJECTED, printable_line(server_words(exc)))
     if typ == "OK":
         compress.wrap(imap)
+        return CompressionOutcome(CompressionResult.COMPRESSED)
+    words = as_text(data[-1]) if data and isinstance(data[-1], bytes) else ""
+    return CompressionOutcome(CompressionResult.REFUSED, printable_line(words))
 
 
 def open_session(
@@ -726,7 +765,8 @@ def open_session(
     """Connect, secure and log in to ``account``; report each visible step to ``on_step``.
 
     With ``compression`` (on, or auto over a slow link), the connection is then compressed
-    when the server offers it; :attr:`ImapSession.compressed` says whether it is.
+    when the server offers it; :attr:`ImapSession.compressed` says whether it is, and
+    :attr:`ImapSession.compression` why not.
     """
     step = on_step or (lambda _step: None)
     step(ConnectStep.CONNECTING)
@@ -758,7 +798,7 @@ def open_session(
                 )
             _start_tls(client, account)
         _log_in(client, account, token)
-        _start_compression(client, compression)
+        outcome = _start_compression(client, compression)
     except (
         OSError, EOFError, imaplib.IMAP4.error, ssl.SSLError, ConnectError, AuthError, ConfigError
     ) as exc:
@@ -766,7 +806,7 @@ def open_session(
             ImapSession(account, client).close()
         raise translate(account, exc, established=False) from exc
     step(ConnectStep.AUTHENTICATED)
-    return ImapSession(account, client)
+    return ImapSession(account, client, outcome)
 
 
 def test_connection(

@@ -21,7 +21,13 @@ from imapcopy_tui.engine import trace
 from imapcopy_tui.engine.account import Account, Security
 from imapcopy_tui.engine.copier import CopyOptions
 from imapcopy_tui.engine.progress import CopyListener, Severity
-from imapcopy_tui.engine.session import Compression, ImapSession, open_session
+from imapcopy_tui.engine.session import (
+    Compression,
+    CompressionOutcome,
+    CompressionResult,
+    ImapSession,
+    open_session,
+)
 from imapcopy_tui.runner import JobOutcome, run_job
 from imapcopy_tui.storage.store import JobState, JobStore
 from tests.corpus import Corpus, fill_source, read_folder
@@ -236,6 +242,74 @@ def test_on_without_the_capability_warns_once_and_copies(
     recorded = [i.message for i in store.get(outcome.job_id).issues]  # in the job too
     assert sum("does not offer compression" in m for m in recorded) == 2
     assert_identical(corpus, dovecot_dst, unique_user)
+
+
+# A NO whose text carries an escape sequence, a tab and a byte that is not UTF-8: shown
+# as one printable line.
+HOSTILE_NO = b"NO [COMPRESSIONACTIVE] Not\x1b[31m now,\tsorry \xff"
+HOSTILE_WORDS = "[COMPRESSIONACTIVE] Not [31m now, sorry \ufffd"
+
+
+@pytest.mark.parametrize(("reply", "outcome"), [
+    (HOSTILE_NO, CompressionOutcome(CompressionResult.REFUSED, HOSTILE_WORDS)),
+    (b"NO ", CompressionOutcome(CompressionResult.REFUSED, "")),  # no text at all
+    (b"BAD Unknown command", CompressionOutcome(CompressionResult.REJECTED, "Unknown command")),
+])
+def test_refused_compress_is_recorded_and_the_connection_works(
+    dovecot_zlib: DovecotServer, unique_user: str, reply: bytes, outcome: CompressionOutcome
+) -> None:
+    """Dovecot offers COMPRESS=DEFLATE; the answer to COMPRESS is replaced by a NO or a BAD:
+    the session is uncompressed, says it was refused (with the server's words made safe),
+    and goes on working.  The next connection, answered by Dovecot, is compressed."""
+    with FaultProxy(dovecot_zlib.host, dovecot_zlib.plain_port) as proxy:
+        acct = account(dovecot_zlib, unique_user, port=proxy.port)
+        proxy.add(Fault(rb"^COMPRESS", Action.REPLY, reply=reply))
+        with open_session(acct, compression=Compression.ON) as session:
+            assert session.has("COMPRESS=DEFLATE")
+            assert not session.compressed
+            assert session.compression == outcome
+            assert session.statuses(["INBOX"])["INBOX"].messages == 0
+        with open_session(acct, compression=Compression.ON) as session:
+            assert session.compressed
+            assert session.compression == CompressionOutcome(CompressionResult.COMPRESSED)
+        assert proxy.commands["COMPRESS"] == 2
+
+
+def test_not_offered_and_not_asked_are_recorded(
+    dovecot_src: DovecotServer, dovecot_zlib: DovecotServer, unique_user: str
+) -> None:
+    """Without the capability: NOT_OFFERED; off, or auto on loopback: NOT_ASKED."""
+    with open_session(account(dovecot_src, unique_user), compression=Compression.ON) as session:
+        assert session.compression.result is CompressionResult.NOT_OFFERED
+    for mode in (Compression.OFF, Compression.AUTO):
+        with open_session(account(dovecot_zlib, unique_user), compression=mode) as session:
+            assert session.compression.result is CompressionResult.NOT_ASKED
+            assert not session.compressed
+
+
+def test_on_refused_by_the_source_warns_with_its_words_and_copies(
+    tmp_path: Path,
+    dovecot_zlib: DovecotServer,
+    zlib_source: tuple[str, Corpus],
+    proxies: tuple[FaultProxy, FaultProxy],
+    unique_user: str,
+) -> None:
+    """--compress on, the source refusing COMPRESS on every connection: one warning, which
+    says it was refused (not "does not offer") and quotes the server safely; the
+    destination is compressed; the copy is identical."""
+    src_user, corpus = zlib_source
+    proxies[0].add(Fault(rb"^COMPRESS", Action.REPLY, reply=HOSTILE_NO, times=1000))
+    outcome = _through(new_store(tmp_path), dovecot_zlib, src_user, unique_user, proxies,
+                       compress=Compression.ON, connections=2)
+    _finished(outcome)
+    assert [str(i) for i in outcome.result.issues] == [
+        "job: the source server offers compression (COMPRESS=DEFLATE) but refused it "
+        f"({HOSTILE_WORDS}); copying uncompressed"
+    ]
+    assert outcome.result.issues[0].severity is Severity.WARNING
+    assert proxies[0].commands["COMPRESS"] == proxies[0].connections >= 1
+    assert proxies[1].commands["COMPRESS"] == proxies[1].connections >= 1
+    assert_identical(corpus, dovecot_zlib, unique_user)
 
 
 class _Reconnects(CopyListener):

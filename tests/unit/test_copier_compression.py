@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from imapcopy_tui.engine.account import Account
+from imapcopy_tui.engine.answers import printable_line
 from imapcopy_tui.engine.copier import Copier, CopyOptions
 from imapcopy_tui.engine.ledger import MemoryLedger
-from imapcopy_tui.engine.session import Compression
+from imapcopy_tui.engine.session import Compression, CompressionOutcome, CompressionResult
 from tests.fakes import FakeServer, FakeSession, Stored, message
 
 SRC = Account(host="src", login="a", password="x")
@@ -73,3 +74,43 @@ def test_on_without_the_server_offering_it_warns_once_for_that_side() -> None:
                     "copying uncompressed")
     ]
     assert sorted(destination.folders) == ["A", "B", "INBOX"]
+
+
+@pytest.mark.parametrize(("outcome", "why"), [
+    (CompressionOutcome(CompressionResult.REFUSED, "[COMPRESSIONACTIVE] Already on"),
+     "offers compression (COMPRESS=DEFLATE) but refused it ([COMPRESSIONACTIVE] Already on)"),
+    (CompressionOutcome(CompressionResult.REFUSED),
+     "offers compression (COMPRESS=DEFLATE) but refused it"),
+    (CompressionOutcome(CompressionResult.REJECTED, "Unknown command"),
+     "offers compression (COMPRESS=DEFLATE) but refused it as a bad command (Unknown command)"),
+], ids=["no-with-words", "no-without-words", "bad"])
+def test_on_refused_by_a_server_that_offers_it_says_so(
+    outcome: CompressionOutcome, why: str
+) -> None:
+    """Offered but refused is not "not offered": the warning says which, with the server's
+    words when it gave any; the copy goes on uncompressed."""
+    source = FakeServer(folders={n: [Stored(message(1, n))] for n in ("INBOX", "A")})
+    destination = FakeServer()
+
+    def connect(account: Account, **_: Any) -> FakeSession:
+        session = FakeSession(account, source if account.role == "source" else destination)
+        if account.role == "destination":
+            session.compression = outcome
+        else:
+            session.compressed = True
+        return session
+
+    options = CopyOptions(send_report=False, connections=2, compress=Compression.ON)
+    result = Copier(SRC, DST, MemoryLedger(), options=options,
+                    connect=connect).run()  # type: ignore[arg-type]
+    assert [(i.severity.value, i.message) for i in result.issues] == [
+        ("warning", f"the destination server {why}; copying uncompressed")
+    ]
+    assert sorted(destination.folders) == ["A", "INBOX"]
+
+
+def test_server_words_are_shown_as_one_short_printable_line() -> None:
+    """Line breaks, escapes and tabs become single spaces; a long text is cut."""
+    assert printable_line("Not\r\n now\x1b[2J,\t\tsorry\x00") == "Not now [2J, sorry"
+    long = printable_line("x" * 5000)
+    assert len(long) == 200 and long.endswith("...")

@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Header, Static
+from textual.widgets import Button, Checkbox, Footer, Header, Label, Select, Static
 
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.copier import Copier, CopyOptions
 from imapcopy_tui.engine.ledger import MemoryLedger
 from imapcopy_tui.engine.progress import CopyResult
+from imapcopy_tui.engine.session import Compression
 from imapcopy_tui.errors import ImapCopyError, JobExistsError
 from imapcopy_tui.launcher import launch_detached
 from imapcopy_tui.plan import plan_lines
@@ -23,6 +24,12 @@ from imapcopy_tui.tui.messages import JobStarted
 from imapcopy_tui.tui.widgets import show_message
 
 GENERAL_ERROR = "An error occurred while starting the synchronisation."
+# COMPRESS=DEFLATE (RFC 4978), the CLI's --compress auto|on|off, in the user's terms.
+COMPRESSION_CHOICES = [
+    ("Automatic (only over a slow link)", Compression.AUTO.value),
+    ("Always, when the server offers it", Compression.ON.value),
+    ("Never", Compression.OFF.value),
+]
 
 
 def _describe(account: Account) -> str:
@@ -81,6 +88,10 @@ class SyncScreen(Screen[None]):
                              markup=False)
             yield Checkbox("Send a report to the destination inbox at the end", value=True,
                            id="report")
+            with Horizontal(classes="field", id="compress-row"):
+                yield Label("Compression", classes="field-label")
+                yield Select(COMPRESSION_CHOICES, value=CopyOptions.compress.value,
+                             allow_blank=False, id="compress", compact=True)
             yield Static("", id="sync-error", classes="field-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Sync", variant="success", id="sync")
@@ -132,6 +143,7 @@ class SyncScreen(Screen[None]):
             send_report=self.query_one("#report", Checkbox).value,
             connections=connections,
             max_message_bytes=self.size_limit,
+            compress=Compression(str(self.query_one("#compress", Select).value)),
         )
         runner = launch_detached(self.store, job.id, self.source, self.destination, options)
         self.post_message(JobStarted(job.id, runner))
