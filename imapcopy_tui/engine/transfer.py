@@ -103,6 +103,10 @@ def describe_message(header: bytes | None) -> str:
     return ": " + ", ".join(parts) if parts else ""
 
 
+def _drop_bodies(fetched: FetchedBatch) -> None:
+    fetched.bodies.clear()
+
+
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -497,6 +501,7 @@ class TransferMixin:
             batches,
             self._budget,
             ahead=max(1, self.options.connections),
+            discard=_drop_bodies,
         )
         self._offer_help(feed)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as prefetch:
