@@ -8,6 +8,7 @@ the attributes declared below, which the Copier sets up.
 from __future__ import annotations
 
 import threading
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -101,6 +102,20 @@ def describe_message(header: bytes | None) -> str:
         if value.strip():
             parts.append(f"{label} {value.strip()[:120]}")
     return ": " + ", ".join(parts) if parts else ""
+
+
+def _forget_locals(error: BaseException) -> None:
+    """Clear the local variables of the finished frames ``error`` (and every error it
+    chains to) went through; its traceback still says where it came from."""
+    seen: set[int] = set()
+    chain: list[BaseException | None] = [error]
+    while chain:
+        exc = chain.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        traceback.clear_frames(exc.__traceback__)  # frames still running are left alone
+        chain += (exc.__cause__, exc.__context__)
 
 
 def _drop_bodies(fetched: FetchedBatch) -> None:
@@ -521,6 +536,12 @@ class TransferMixin:
                             dropped_keywords,
                         )
                         self._batch_size.got_through()
+                    except BaseException as exc:
+                        # Until it is handled (after the back-off, for a lost connection)
+                        # the error keeps the frames of the failed append, whose locals
+                        # hold the batch's bodies (and the joined MULTIAPPEND).
+                        _forget_locals(exc)
+                        raise
                     finally:
                         # Drop the bodies before their bytes go back to the budget: another
                         # pair may take them at once, while ``fetched`` lives on here until
