@@ -489,6 +489,9 @@ class TransferMixin:
         try:
             self.fetch_for(feed, src, last=True)
         except BaseException as exc:
+            # Its frames hold what the failed fetch read, and it lives on in the appending
+            # thread, past the release of the batch's bytes, until handled after a back-off.
+            _forget_locals(exc)
             feed.fail(exc)  # raised in the appending thread, which handles it as before
 
     def _transfer(
