@@ -13,7 +13,7 @@ import gc
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -134,18 +134,28 @@ class WatchedBudget(ByteBudget):
             super().release(taken)
 
 
-class Source(FakeSession):
-    """Sends each body as a fresh object, recorded in ``bodies``; no body unless asked."""
+Hook = Callable[[Sequence[int], Sequence[str]], None]
 
-    def __init__(self, account: Account, server: FakeServer, bodies: Bodies) -> None:
+
+class Source(FakeSession):
+    """Sends each body as a fresh object, recorded in ``bodies``; no body unless asked.
+    ``after_reading`` runs once the answer is read, and may raise (a connection lost with
+    the bodies read but not handed over)."""
+
+    def __init__(
+        self, account: Account, server: FakeServer, bodies: Bodies, after_reading: Hook | None
+    ) -> None:
         super().__init__(account, server)
         self.bodies = bodies
+        self.after_reading = after_reading
 
     def fetch(self, uids: Sequence[int], items: Sequence[str]) -> dict[int, FetchedMessage]:
         answers = super().fetch(uids, items)
         for answer in answers.values():
             if answer.body is not None:
                 answer.body = self.bodies.sent(answer.body) if "BODY.PEEK[]" in items else None
+        if self.after_reading:
+            self.after_reading(uids, items)
         return answers
 
 
@@ -169,7 +179,11 @@ class Destination(FakeSession):
 
 
 def copy(
-    source: FakeServer, destination: FakeServer, connections: int, bodies: Bodies | None = None
+    source: FakeServer,
+    destination: FakeServer,
+    connections: int,
+    bodies: Bodies | None = None,
+    after_reading: Hook | None = None,
 ) -> tuple[CopyResult, WatchedBudget]:
     if bodies is None:
         bodies = Bodies()
@@ -177,7 +191,7 @@ def copy(
 
     def connect(account: Account, **_: Any) -> FakeSession:
         if account.role == "source":
-            return Source(account, source, bodies)
+            return Source(account, source, bodies, after_reading)
         return Destination(account, destination, bodies)
 
     options = CopyOptions(
@@ -254,6 +268,26 @@ def test_bodies_of_a_batch_cut_by_a_lost_connection_are_let_go_before_its_bytes_
     destination.on_append = break_once
     result, budget = copy(source, destination, connections=1, bodies=bodies)
     assert ahead == [34] and result.errors == []
+    assert [m.raw for m in destination.folders["INBOX"]] == [m.raw for m in source.folders["INBOX"]]
+    assert budget.faults == []
+    assert budget.used == 0
+
+
+def test_bodies_read_by_a_fetch_cut_by_a_lost_connection_are_let_go_before_release() -> None:
+    """The source connection breaks once a batch's answer is read: when that batch's bytes
+    go back (the folder gives up, to resume after reconnecting), what was read is let go;
+    the folder is then copied whole."""
+    source = _source()
+    destination = FakeServer()
+    broke: list[Sequence[int]] = []
+
+    def break_once(uids: Sequence[int], items: Sequence[str]) -> None:
+        if "BODY.PEEK[]" in items and 25 in uids and not broke:  # the fifth batch
+            broke.append(uids)
+            raise ConnectionLostError("source: connection lost")
+
+    result, budget = copy(source, destination, connections=1, after_reading=break_once)
+    assert broke and result.errors == []
     assert [m.raw for m in destination.folders["INBOX"]] == [m.raw for m in source.folders["INBOX"]]
     assert budget.faults == []
     assert budget.used == 0
