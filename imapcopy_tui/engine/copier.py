@@ -130,6 +130,7 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
         options: CopyOptions | None = None,
         cancel: threading.Event | None = None,
         connect: Connector = open_session,
+        budget: ByteBudget | None = None,
     ) -> None:
         self.source = replace(source, role="source")
         self.destination = replace(destination, role="destination")
@@ -154,7 +155,12 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
             "source": self.options.compress,
             "destination": self.options.compress,
         }
-        self._budget = ByteBudget(self.options.memory_budget_bytes, HeapKeeper())
+        # ``budget``, like ``connect``, lets a test watch the engine: here, what it still
+        # holds each time it gives bytes back.
+        self._budget = (
+            budget if budget is not None
+            else ByteBudget(self.options.memory_budget_bytes, HeapKeeper())
+        )
         self._size_limit: int | None = None  # the largest message the destination takes
         rate = self.options.max_bytes_per_second
         self._rate_limit = RateLimit(rate) if rate else None

@@ -71,10 +71,15 @@ class FolderFeed(Generic[M, B]):
         batches: Sequence[Sequence[M]],
         budget: ByteBudget,
         ahead: int,
+        discard: Callable[[B], None] = lambda fetched: None,
     ) -> None:
+        """``discard`` lets go of what a fetched batch holds when nobody will take it (the
+        folder failed or was stopped), before its bytes go back to the budget: the
+        claimant that fetched it may still hold a reference to it."""
         self.folder = folder
         self.uidvalidity = uidvalidity
         self._budget = budget
+        self._discard = discard
         self._ahead = max(1, ahead)  # batches fetched beyond the one being appended
         self._slots: list[_Slot[M, B]] = [_Slot(batch) for batch in batches]
         self._next_take = 0
@@ -142,6 +147,8 @@ class FolderFeed(Generic[M, B]):
         with self._changed:
             slot = self._slots[index]
             if self._closed:  # nobody will take it: its bytes go back now
+                if fetched is not None:
+                    self._discard(fetched)
                 self._budget.release(slot.reserved)
                 slot.reserved = 0
                 return
@@ -179,9 +186,11 @@ class FolderFeed(Generic[M, B]):
             self._closed = True
             for slot in self._slots:
                 if slot.state in (_State.READY, _State.WAITING) and slot.reserved:
+                    if slot.fetched is not None:
+                        self._discard(slot.fetched)
+                        slot.fetched = None
                     self._budget.release(slot.reserved)
                     slot.reserved = 0
-                    slot.fetched = None
             self._changed.notify_all()
 
     def _wait_for_claimable(self, check: Callable[[], None], last: bool) -> int | None:

@@ -8,6 +8,7 @@ the attributes declared below, which the Copier sets up.
 from __future__ import annotations
 
 import threading
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -101,6 +102,24 @@ def describe_message(header: bytes | None) -> str:
         if value.strip():
             parts.append(f"{label} {value.strip()[:120]}")
     return ": " + ", ".join(parts) if parts else ""
+
+
+def _forget_locals(error: BaseException) -> None:
+    """Clear the local variables of the finished frames ``error`` (and every error it
+    chains to) went through; its traceback still says where it came from."""
+    seen: set[int] = set()
+    chain: list[BaseException | None] = [error]
+    while chain:
+        exc = chain.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        traceback.clear_frames(exc.__traceback__)  # frames still running are left alone
+        chain += (exc.__cause__, exc.__context__)
+
+
+def _drop_bodies(fetched: FetchedBatch) -> None:
+    fetched.bodies.clear()
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
@@ -478,6 +497,9 @@ class TransferMixin:
         try:
             self.fetch_for(feed, src, last=True)
         except BaseException as exc:
+            # Its frames hold what the failed fetch read, and it lives on in the appending
+            # thread, past the release of the batch's bytes, until handled after a back-off.
+            _forget_locals(exc)
             feed.fail(exc)  # raised in the appending thread, which handles it as before
 
     def _transfer(
@@ -505,6 +527,7 @@ class TransferMixin:
             batches,
             self._budget,
             ahead=max(1, self.options.connections),
+            discard=_drop_bodies,
         )
         self._offer_help(feed)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as prefetch:
@@ -524,6 +547,12 @@ class TransferMixin:
                             dropped_keywords,
                         )
                         self._batch_size.got_through()
+                    except BaseException as exc:
+                        # Until it is handled (after the back-off, for a lost connection)
+                        # the error keeps the frames of the failed append, whose locals
+                        # hold the batch's bodies (and the joined MULTIAPPEND).
+                        _forget_locals(exc)
+                        raise
                     finally:
                         # Drop the bodies before their bytes go back to the budget: another
                         # pair may take them at once, while ``fetched`` lives on here until

@@ -94,6 +94,39 @@ def test_closing_gives_back_every_byte_fetched_ahead_or_still_being_fetched() ->
     assert feed.claim(never) is None
 
 
+class EmptiedFirst(ByteBudget):
+    """Notes, at each release, whether the batch being given up was emptied first."""
+
+    def __init__(self) -> None:
+        super().__init__(1000)
+        self.watched: list[str] = []
+        self.seen: list[tuple[int, bool]] = []
+
+    def release(self, taken: int) -> None:
+        self.seen.append((taken, not self.watched))
+        super().release(taken)
+
+
+def test_a_batch_nobody_will_take_is_discarded_before_its_bytes_go_back() -> None:
+    """Closing with a batch fetched ahead, and a fetcher delivering after the close: each
+    batch is discarded (its bodies let go) before its bytes are released, although its
+    fetcher still holds it."""
+    budget = EmptiedFirst()
+    feed: FolderFeed[Msg, list[str]] = FolderFeed(
+        "INBOX", 7, batches(2), budget, ahead=2, discard=list.clear
+    )
+    feed.claim(never)
+    feed.claim(never)
+    ahead, late = ["body 2", "body 3"], ["body 0", "body 1"]
+    feed.deliver(1, ahead)
+    budget.watched = ahead
+    feed.close()
+    budget.watched = late
+    feed.deliver(0, late)
+    assert budget.seen == [(20, True), (20, True)]
+    assert budget.used == 0 and ahead == late == []
+
+
 def test_the_folder_fetchers_failure_reaches_the_appender() -> None:
     feed = make(2, ByteBudget(1000))
     feed.claim(never)
