@@ -446,6 +446,12 @@ def _sign_in(args: argparse.Namespace, n: str) -> tuple[AuthMethod, str | None, 
             f"--authmech{n} {mech} signs in with a password; --oauthaccesstoken{n} and "
             f"--oauthcommand{n} go with XOAUTH2 or OAUTHBEARER"
         )
+    if auth.uses_token and getattr(args, f"passfile{n}"):
+        # Said rather than ignored: the user may believe the password is what signs in.
+        raise UsageError(
+            f"--passfile{n} gives a password, but the {side} account signs in with an OAuth2 "
+            f"access token (--oauthaccesstoken{n} or --oauthcommand{n}): give one or the other"
+        )
     return auth, token_file, token_command
 
 

@@ -82,8 +82,12 @@ def test_a_token_given_instead_of_a_file_is_refused_unechoed(
         (["--authmech1", "CRAM-MD5"],
          ("argument --authmech1: invalid choice: 'CRAM-MD5' (choose from 'LOGIN', 'PLAIN', "
           "'XOAUTH2', 'OAUTHBEARER')")),
+        (["--oauthcommand1", "x", "--passfile1", "/etc/hostname"],
+         ("--passfile1 gives a password, but the source account signs in with an OAuth2 "
+          "access token (--oauthaccesstoken1 or --oauthcommand1): give one or the other")),
     ],
-    ids=["no-token", "password-and-token", "empty-command", "two-sources", "unknown"],
+    ids=["no-token", "password-and-token", "empty-command", "two-sources", "unknown",
+         "passfile-and-token"],
 )
 def test_options_that_do_not_fit(
     capsys: pytest.CaptureFixture[str], argv: list[str], said: str
