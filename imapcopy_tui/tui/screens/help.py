@@ -18,9 +18,10 @@ destination is not copied twice.
   1. choose the source service, type its settings, test the connection;
   2. the same for the destination;
   3. check the plan (where each folder goes: Sent into the destination's
-     Sent folder, Gmail's views skipped...), then Sync. The copy runs on
-     its own: you may close the app or the SSH session. At the end a
-     report arrives in the destination inbox.
+     Sent folder, Gmail's views skipped...), choose whether to send the
+     report and to compress (automatic: only over a slow link), then
+     Sync. The copy runs on its own: you may close the app or the SSH
+     session. At the end a report arrives in the destination inbox.
 
 [b]Keys[/b]
   Tab / Shift+Tab   next / previous field      Enter     confirm
