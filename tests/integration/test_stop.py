@@ -19,13 +19,15 @@ from pathlib import Path
 
 import pytest
 
+from imapcopy_tui.engine.account import Security
 from imapcopy_tui.engine.copier import CopyOptions
 from imapcopy_tui.engine.progress import CopyListener
-from imapcopy_tui.engine.session import Timeouts
+from imapcopy_tui.engine.session import Compression, Timeouts, open_session
+from imapcopy_tui.errors import ConnectionInterrupted
 from imapcopy_tui.runner import JobOutcome, run_job
 from imapcopy_tui.storage.store import JobState, JobStore
 from tests.corpus import Corpus
-from tests.dovecot import DovecotServer
+from tests.dovecot import CERT_HOSTNAME, DovecotServer
 from tests.faultproxy import Action, Fault, FaultProxy
 from tests.helpers import FAST, account, assert_identical, new_store, sync
 
@@ -71,10 +73,16 @@ def wait_for_stall(proxy: FaultProxy, done: threading.Event | None = None) -> No
 
 
 @pytest.mark.parametrize("connections", [1, 4])
-@pytest.mark.parametrize("side", ["source", "destination"])
+@pytest.mark.parametrize(
+    ("side", "command", "skip"),
+    [("source", BODY_FETCH, 3), ("destination", rb"^APPEND", 3), ("source", rb"^STATUS", 0)],
+    ids=["source-fetch", "destination-append", "source-planning"],
+)
 def test_stop_while_a_server_is_stalled_is_prompt_and_resumes_exactly_once(
     tmp_path: Path,
     side: str,
+    command: bytes,
+    skip: int,
     connections: int,
     dovecot_src: DovecotServer,
     dovecot_dst: DovecotServer,
@@ -83,18 +91,15 @@ def test_stop_while_a_server_is_stalled_is_prompt_and_resumes_exactly_once(
     destination_proxy: FaultProxy,
     unique_user: str,
 ) -> None:
-    """The source stops answering a body fetch (or the destination an APPEND) mid-copy;
-    the cancel event is set from another thread, as the detached runner's SIGTERM handler
-    and the app's Stop do: the copy returns within a few seconds (the read timeout is a
-    minute), the job is interrupted, not failed and not reconnecting, and the next run
-    finishes with every message exactly once."""
+    """The source stops answering a body fetch (or the destination an APPEND, or the
+    source its STATUS while the job is planned) mid-copy; the cancel event is set from
+    another thread, as the detached runner's SIGTERM handler and the app's Stop do: the
+    copy returns within a few seconds (the read timeout is a minute), the job is
+    interrupted, not failed and not reconnecting, and the next run finishes with every
+    message exactly once."""
     src_user, corpus = corpus_source
-    if side == "source":
-        proxy = source_proxy
-        proxy.add(Fault(BODY_FETCH, Action.STALL, skip=3))
-    else:
-        proxy = destination_proxy
-        proxy.add(Fault(rb"^APPEND", Action.STALL, skip=3))
+    proxy = source_proxy if side == "source" else destination_proxy
+    proxy.add(Fault(command, Action.STALL, skip=skip))
     store = new_store(tmp_path)
     src = account(dovecot_src, src_user, port=source_proxy.port)
     dst = account(dovecot_dst, unique_user, "destination", port=destination_proxy.port)
@@ -197,3 +202,37 @@ def test_ctrl_c_on_sync_with_a_stalled_source_stops_at_once(
     assert again.returncode == 0, again.stderr
     assert "finished:" in again.stdout
     assert_identical(corpus, dovecot_dst, unique_user)
+
+
+@pytest.mark.parametrize("security", [Security.TLS, Security.STARTTLS])
+def test_interrupt_ends_a_read_under_tls_and_compression(
+    security: Security, dovecot_zlib: DovecotServer, unique_user: str
+) -> None:
+    """A connection over TLS and COMPRESS=DEFLATE waiting for a line that never comes
+    (nothing was asked: the read is the gateway's own, as inside any command) is woken by
+    interrupt() at once, as a stop; the session then closes without an error."""
+    port = dovecot_zlib.tls_port if security is Security.TLS else dovecot_zlib.plain_port
+    acct = account(dovecot_zlib, unique_user, port=port, security=security,
+                   host=CERT_HOSTNAME, ca_file=str(dovecot_zlib.ca_file))
+    session = open_session(acct, timeouts=PATIENT, compression=Compression.ON)
+    assert session.compressed
+    errors: list[BaseException] = []
+
+    def wait_for_a_line() -> None:
+        try:
+            with session._guard():
+                session._client._imap._get_line()  # as every command reads its answer
+        except BaseException as exc:  # noqa: BLE001 - the test looks at it
+            errors.append(exc)
+
+    reader = threading.Thread(target=wait_for_a_line)
+    reader.start()
+    time.sleep(0.5)
+    assert reader.is_alive()
+    started = time.monotonic()
+    session.interrupt()
+    reader.join(PROMPT_SECONDS + 30)
+    took = time.monotonic() - started
+    assert not reader.is_alive() and took < PROMPT_SECONDS, took
+    assert len(errors) == 1 and isinstance(errors[0], ConnectionInterrupted), errors
+    session.close()
