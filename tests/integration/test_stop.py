@@ -146,6 +146,41 @@ def test_stop_while_a_server_is_stalled_is_prompt_and_resumes_exactly_once(
     assert_identical(corpus, dovecot_dst, unique_user)
 
 
+def test_a_pair_failing_the_job_stops_a_pair_waiting_for_a_stalled_server(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    source_proxy: FaultProxy,
+    unique_user: str,
+) -> None:
+    """One pair waits for a body fetch the source never answers; another pair's connection
+    is cut and, with no reconnect allowed, fails the job: the job ends at once with that
+    error (not after the stalled read's timeout, and not as a stop), and the next run
+    finishes with every message exactly once."""
+    src_user, corpus = corpus_source
+    # Each body fetch counts down both skips: the 3rd stalls, the 5th (another
+    # connection's: the stalled one sends nothing more) is cut.
+    source_proxy.add(Fault(BODY_FETCH, Action.STALL, skip=2))
+    source_proxy.add(Fault(BODY_FETCH, Action.CUT_RESPONSE, after_bytes=100, skip=3))
+    store = new_store(tmp_path)
+    src = account(dovecot_src, src_user, port=source_proxy.port)
+    dst = account(dovecot_dst, unique_user, "destination")
+    started = time.monotonic()
+    first = sync(store, src, dst, send_report=False, connections=2, fetch_batch_count=1,
+                 max_reconnects=0, timeouts=PATIENT)
+    took = time.monotonic() - started
+    assert source_proxy.events["STALL"] == 1 and source_proxy.events["cut response"] == 1
+    assert took < 20, f"the job took {took:.1f} s"
+    assert first.state is JobState.FAILED
+    assert first.failure is not None and "the connection was lost" in first.failure
+
+    source_proxy.clear()
+    again = sync(store, src, dst, send_report=False, connections=2)
+    assert again.state is JobState.FINISHED, again.failure
+    assert_identical(corpus, dovecot_dst, unique_user)
+
+
 def test_ctrl_c_on_sync_with_a_stalled_source_stops_at_once(
     tmp_path: Path,
     dovecot_src: DovecotServer,
