@@ -24,6 +24,7 @@ from imapcopy_tui.engine.copier import CopyOptions
 from imapcopy_tui.engine.progress import CopyListener
 from imapcopy_tui.engine.session import Compression, Timeouts, open_session
 from imapcopy_tui.errors import ConnectionInterrupted
+from imapcopy_tui.launcher import launch_detached
 from imapcopy_tui.runner import JobOutcome, run_job
 from imapcopy_tui.storage.store import JobState, JobStore
 from tests.corpus import Corpus
@@ -236,6 +237,44 @@ def test_ctrl_c_on_sync_with_a_stalled_source_stops_at_once(
     )
     assert again.returncode == 0, again.stderr
     assert "finished:" in again.stdout
+    assert_identical(corpus, dovecot_dst, unique_user)
+
+
+def test_sigterm_to_the_detached_runner_with_a_stalled_source_stops_at_once(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    source_proxy: FaultProxy,
+    unique_user: str,
+) -> None:
+    """The app's Stop: SIGTERM to the detached runner (default read timeout, minutes)
+    while the source has stopped answering a body fetch; the runner exits within a few
+    seconds, the job interrupted, and the next run finishes it exactly once."""
+    src_user, corpus = corpus_source
+    source_proxy.add(Fault(BODY_FETCH, Action.STALL, skip=3))
+    store = new_store(tmp_path)
+    src = account(dovecot_src, src_user, port=source_proxy.port)
+    dst = account(dovecot_dst, unique_user, "destination")
+    job = store.create_job(src, dst)
+    runner = launch_detached(store, job.id, src, dst, CopyOptions(send_report=False))
+    try:
+        wait_for_stall(source_proxy)
+        assert runner.poll() is None
+        stopped_at = time.monotonic()
+        runner.send_signal(signal.SIGTERM)
+        runner.wait(PROMPT_SECONDS + 30)
+        took = time.monotonic() - stopped_at
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+            runner.wait()
+    assert took < PROMPT_SECONDS, f"the stop took {took:.1f} s"
+    assert store.get(job.id).state is JobState.INTERRUPTED
+
+    source_proxy.clear()
+    again = sync(store, src, dst, send_report=False)
+    assert again.state is JobState.FINISHED, again.failure
     assert_identical(corpus, dovecot_dst, unique_user)
 
 
