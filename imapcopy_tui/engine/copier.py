@@ -17,6 +17,11 @@ Errors follow a severity ladder: a refused message is recorded and the copy goes
 folder that cannot be created or opened is recorded and the next one starts; a lost
 connection is reopened with back-off a bounded number of times and the folder resumes; a
 login failure ends the job at once.
+
+A stop (the cancel event, Ctrl+C) or a pair failing the job cuts every connection of the
+job (:class:`~imapcopy_tui.engine.session.Interrupter`): a thread waiting for a server that
+stopped answering stops at once, not after the read timeout.  What was appended and not
+yet recorded is found on the destination by the next run, as after a lost connection.
 """
 
 from __future__ import annotations

@@ -60,7 +60,9 @@ STOPPED = "the copy was stopped"  # what a stop says, whichever connection notic
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds to wait: for the connection and greeting, then for each server answer."""
+    """Seconds to wait: for the connection and greeting, then for each server answer.
+
+    A stop does not wait for them: see :class:`Interrupter`."""
 
     connect: float = 20.0
     read: float = 180.0
