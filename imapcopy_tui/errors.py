@@ -126,3 +126,8 @@ class JobNotFoundError(ImapCopyError):
 
 class CopyCancelled(ImapCopyError):
     """The copy was cancelled by the user."""
+
+
+class ConnectionInterrupted(CopyCancelled):
+    """A connection was cut on purpose because the copy is stopping (the user stopped it,
+    or another connection failed the job): not a lost connection to reconnect to."""

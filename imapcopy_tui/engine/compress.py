@@ -128,3 +128,10 @@ def wrap(imap: Any) -> None:
 
 def is_wrapped(imap: Any) -> bool:
     return isinstance(imap.sock, DeflatingSocket)
+
+
+def raw_socket(imap: Any) -> socket.socket:
+    """The socket under ``imap`` (an ``imaplib.IMAP4``), compressed or not: the TLS socket
+    itself when TLS is on (an ``ssl.SSLSocket`` is a ``socket.socket``)."""
+    sock = imap.sock
+    return sock.wrapped if isinstance(sock, DeflatingSocket) else sock

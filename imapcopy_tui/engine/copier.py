@@ -17,6 +17,11 @@ Errors follow a severity ladder: a refused message is recorded and the copy goes
 folder that cannot be created or opened is recorded and the next one starts; a lost
 connection is reopened with back-off a bounded number of times and the folder resumes; a
 login failure ends the job at once.
+
+A stop (the cancel event, Ctrl+C) or a pair failing the job cuts every connection of the
+job (:class:`~imapcopy_tui.engine.session.Interrupter`): a thread waiting for a server that
+stopped answering stops at once, not after the read timeout.  What was appended and not
+yet recorded is found on the destination by the next run, as after a lost connection.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 
@@ -52,12 +58,15 @@ from imapcopy_tui.engine.progress import (
 )
 from imapcopy_tui.engine.report import build_report
 from imapcopy_tui.engine.session import (
+    STOPPED,
     Compression,
     CompressionOutcome,
     CompressionResult,
     FolderState,
     FolderStatus,
     ImapSession,
+    Interrupter,
+    Timeouts,
     open_session,
 )
 from imapcopy_tui.engine.sharing import SharingMixin, close_pair
@@ -65,6 +74,7 @@ from imapcopy_tui.engine.transfer import Feed, SourceMessage, TransferMixin
 from imapcopy_tui.errors import (
     AuthError,
     ConnectError,
+    ConnectionInterrupted,
     CopyCancelled,
     ServerBusyError,
     ServerError,
@@ -144,6 +154,10 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
         self._careful_folders: set[str] = set()
         self._lock = threading.Lock()
         self._abort = threading.Event()  # set when one pair fails the job
+        # Every connection of the job, cut at once when it stops (cancel, or a pair failing
+        # the job): a thread blocked reading from a stalled server returns then, instead
+        # of after the read timeout.
+        self._interrupter = Interrupter()
         self._opening = 0  # extra pairs logging in right now
         self._local = threading.local()  # per pair: what is being sent right now
         self._destination_folders: set[str] = set()
@@ -191,10 +205,44 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
         it, see :mod:`sharing`).  Raises ``AuthError`` or a ``ConnectError`` when the
         job cannot go on, and ``CopyCancelled`` when the cancel event was set.
         """
+        with self._cutting_on_cancel():
+            try:
+                return self._run()
+            except ConnectionInterrupted as exc:  # planning's connections, cut by the cancel
+                raise CopyCancelled(STOPPED) from exc
+            except BaseException:
+                # The job is over (Ctrl+C, or an error): logins still under way are cut
+                # rather than waited for.
+                self._interrupter.trip()
+                raise
+            finally:
+                self._close_preopened()  # when planning or the pairs failed
+
+    @contextmanager
+    def _cutting_on_cancel(self) -> Iterator[None]:
+        """While the job runs, a thread waits for the cancel event and then cuts every
+        connection (the event is set by a signal handler or another thread, which must
+        not wait for anything)."""
+        over = threading.Event()
+
+        def watch() -> None:
+            while not over.is_set():
+                if self.cancel.wait(0.1):
+                    self._interrupter.trip()
+                    return
+
+        watcher = threading.Thread(target=watch, name="cancel-watch", daemon=True)
+        watcher.start()
         try:
-            return self._run()
+            yield
         finally:
-            self._close_preopened()  # when planning or the pairs failed
+            over.set()
+            watcher.join()
+
+    def _stop_all(self) -> None:
+        """The job cannot finish: the other pairs stop, even those waiting for a server."""
+        self._abort.set()
+        self._interrupter.trip()
 
     def _run(self) -> CopyResult:
         first, plan = self._plan_with_retries()
@@ -226,7 +274,7 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
             ]
             wait(futures)
         except BaseException:
-            self._abort.set()  # Ctrl+C in this thread: stop the pairs, then give up
+            self._stop_all()  # Ctrl+C in this thread: stop the pairs, then give up
             raise
         finally:
             pool.shutdown(wait=True)
@@ -249,11 +297,15 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
         would be created, and what is skipped (warnings).  Nothing is read or created."""
         self.options = replace(self.options, dry_run=True)
         self.result.dry_run = True
-        sessions = self._open_both()
-        try:
-            self._plan(*sessions)
-        finally:
-            close_pair(sessions)
+        with self._cutting_on_cancel():
+            try:
+                sessions = self._open_both()
+                try:
+                    self._plan(*sessions)
+                finally:
+                    close_pair(sessions)
+            except ConnectionInterrupted as exc:
+                raise CopyCancelled(STOPPED) from exc
         return self.result
 
     def _back_off(self, exc: ConnectError, failures: int) -> None:
@@ -273,7 +325,7 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             if self.cancel.wait(min(left, 0.2)):
-                raise CopyCancelled("the copy was stopped")
+                raise CopyCancelled(STOPPED)
             self._check_cancel()
         self._check_cancel()
 
@@ -306,6 +358,7 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
             except ConnectError as exc:
                 if sessions is not None:
                     close_pair(sessions)
+                self._check_cancel()  # cut because the copy is stopping: no retry
                 # A setting that is wrong fails at once; a timeout is worth another try.
                 if not exc.transient:
                     raise
@@ -398,9 +451,17 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
                     finally:
                         self._settle_start()
                     current = None
+                except ConnectionInterrupted:
+                    # Cut on purpose: by the cancel, or because another pair failed the
+                    # job (whose error, not this one, is the job's).
+                    self._check_cancel()
+                    raise
                 except ConnectError as exc:
                     # The connection worked and broke (or the server is restarting):
                     # reconnect with back-off, and resume the folder from the ledger.
+                    # Unless the copy is stopping: then it may be our own cut, reported
+                    # by a connection the interrupter could not tell (a test's wrapper).
+                    self._check_cancel()
                     if current is not None:
                         self._mark_start()  # helpers wait for the retried folder's feed
                     if sessions is not None:
@@ -417,7 +478,7 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
                     processed_at_last_failure = processed
                     self._back_off(exc, failures)
         except BaseException:
-            self._abort.set()  # the job cannot finish: stop the other pairs too
+            self._stop_all()  # the job cannot finish: stop the other pairs too
             raise
         finally:
             if sessions is not None:
@@ -431,16 +492,18 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
             compression = dict(self._compression)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="login") as helper:
             destination = helper.submit(
-                self._connect,
+                self._connected,
                 self.destination,
                 timeouts=timeouts,
                 compression=compression["destination"],
             )
             try:
-                src = self._connect(
+                src = self._connected(
                     self.source, timeouts=timeouts, compression=compression["source"]
                 )
-            except BaseException:
+            except BaseException as exc:
+                if not isinstance(exc, Exception):  # Ctrl+C: the job is going away
+                    self._interrupter.trip()  # the destination's login is not waited for
                 try:
                     destination.result().close()
                 except BaseException:  # noqa: BLE001 - the source's error is the one to show
@@ -467,9 +530,20 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
                 )
         return src, dst
 
+    def _connected(
+        self, account: Account, *, timeouts: Timeouts, compression: Compression
+    ) -> ImapSession:
+        """A connection the interrupter cuts when the job stops, the login included."""
+        session = self._connect(
+            account, timeouts=timeouts, compression=compression, interrupter=self._interrupter
+        )
+        if isinstance(session, ImapSession):  # a test's connector may wrap the one it opened
+            self._interrupter.watch(session)
+        return session
+
     def _check_cancel(self) -> None:
         if self.cancel.is_set():
-            raise CopyCancelled("the copy was stopped")
+            raise CopyCancelled(STOPPED)
         if self._abort.is_set():
             raise _Aborted()
 
@@ -745,7 +819,7 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
         self.result.finished_at = datetime.now(self.result.started_at.tzinfo)
         message = build_report(self.source, self.destination, self.result)
         try:
-            with self._connect(
+            with self._connected(
                 self.destination,
                 timeouts=self.options.timeouts,
                 compression=self._compression["destination"],

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import imaplib
 import re
+import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -38,6 +40,7 @@ from imapcopy_tui.errors import (
     AuthError,
     ConfigError,
     ConnectError,
+    ConnectionInterrupted,
     ServerError,
     StartTlsUnavailableError,
 )
@@ -52,11 +55,14 @@ _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
 # An untagged response: "* 12 FETCH (...)" (a number first) or "* OK ...", "* BYE ...".
 _UNTAGGED = re.compile(rb"\* (?:(\d+) )?([A-Za-z-]+)(?: (.*))?\Z", re.DOTALL)
 _LITERAL_AT_END = re.compile(rb"\{(\d+)\}\Z")
+STOPPED = "the copy was stopped"  # what a stop says, whichever connection noticed it
 
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds to wait: for the connection and greeting, then for each server answer."""
+    """Seconds to wait: for the connection and greeting, then for each server answer.
+
+    A stop does not wait for them: see :class:`Interrupter`."""
 
     connect: float = 20.0
     read: float = 180.0
@@ -243,20 +249,69 @@ class ImapSession:
         self.compression = compression
         self._capabilities: frozenset[str] | None = None
         self._broken = False  # a read or write failed: the stream may be mid-command
+        # interrupt() may come from any thread while another uses or closes the session:
+        # this lock keeps it from shutting down a socket that close() is releasing.
+        self._state = threading.Lock()
+        self._interrupted = False
+        self._closing = False  # close() began: it says LOGOUT (unless broken), then closes
+        self._closed = False  # the socket is being or has been released
 
     @property
     def compressed(self) -> bool:
         """Whether the connection is compressed (COMPRESS=DEFLATE)."""
         return compress.is_wrapped(self._client._imap)
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def interrupted(self) -> bool:
+        return self._interrupted
+
+    def interrupt(self) -> None:
+        """Cut the connection now, from any thread, because the copy is stopping.
+
+        A thread blocked reading from (or writing to) a server that stopped answering
+        would otherwise wait for the read timeout, minutes.  Shutting the socket down makes
+        that read return at once; the command then raises ``ConnectionInterrupted``, not a
+        lost connection to reconnect to, and nothing more is sent on this connection
+        (no LOGOUT either: the server may be in the middle of a literal).
+
+        The raw socket is shut down, under TLS and COMPRESS alike: ``SSLSocket.shutdown``
+        would drop the TLS state another thread may be using, and TLS or compressed,
+        the kernel refuses any write after it.
+        """
+        with self._state:
+            self._interrupted = True
+            self._broken = True
+            if self._closed:
+                return
+            try:
+                socket.socket.shutdown(compress.raw_socket(self._client._imap), socket.SHUT_RDWR)
+            except OSError:  # not connected any more: nothing to interrupt
+                pass
+
+    def _stopped(self) -> ConnectionInterrupted:
+        return ConnectionInterrupted(STOPPED)
+
     @contextmanager
     def _guard(self) -> Iterator[None]:
+        if self._interrupted:
+            raise self._stopped()  # nothing more is sent on an interrupted connection
         try:
             yield
         except (OSError, EOFError, imaplib.IMAP4.error, ssl.SSLError) as exc:
             if isinstance(exc, imaplib.IMAP4.abort) or not isinstance(exc, imaplib.IMAP4.error):
                 self._broken = True
+            if self._interrupted:  # what failed is our own interrupt(), not the server
+                raise self._stopped() from exc
             raise translate(self.account, exc, established=True) from exc
+        except BaseException as exc:
+            if not isinstance(exc, Exception):
+                # Ctrl+C in this thread: the command stopped half-way, in either direction.
+                self._broken = True
+            raise
 
     # --- session -------------------------------------------------------------------
 
@@ -308,12 +363,19 @@ class ImapSession:
         After a failed read or write nothing is said: the server could be in the middle
         of a literal, and would take the LOGOUT line for the end of a message.
         """
+        with self._state:
+            if self._closing:
+                return
+            self._closing = True
+            goodbye = not self._broken
         imap = self._client._imap
-        if not self._broken:
+        if goodbye:  # an interrupt() meanwhile shut the socket down: this send then fails
             try:
                 imap.send(imap._new_tag() + b" LOGOUT\r\n")
             except Exception:  # noqa: BLE001 - closing must never raise
                 pass
+        with self._state:  # from here interrupt() leaves the socket alone
+            self._closed = True
         try:
             self._client.shutdown()
         except Exception:  # noqa: BLE001
@@ -624,6 +686,41 @@ class ImapSession:
         return int(match.group(2)) if match else None
 
 
+class Interrupter:
+    """The connections of one job, cut at once (:meth:`ImapSession.interrupt`) when the
+    job stops.
+
+    Connections watched after :meth:`trip` are cut as they are watched: a login that
+    finishes after the stop sends nothing more.  Any thread may watch or trip.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sessions: list[ImapSession] = []
+        self._tripped = False
+
+    @property
+    def tripped(self) -> bool:
+        return self._tripped
+
+    def watch(self, session: ImapSession) -> None:
+        with self._lock:
+            if not self._tripped:
+                # Closed ones are forgotten here: a long job reconnects now and then.
+                self._sessions = [s for s in self._sessions if not s.closed and s is not session]
+                self._sessions.append(session)
+                return
+        session.interrupt()
+
+    def trip(self) -> None:
+        """Cut every connection watched, and those watched from now on."""
+        with self._lock:
+            self._tripped = True
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.interrupt()
+
+
 def _login_can_carry(text: str) -> bool:
     """LOGIN's quoted strings carry printable ASCII only: imaplib encodes them as ASCII, and
     a line break would end the command in the middle of the password (the rest read as a
@@ -761,16 +858,24 @@ def open_session(
     timeouts: Timeouts = Timeouts(),
     on_step: Callable[[ConnectStep], None] | None = None,
     compression: Compression = Compression.OFF,
+    interrupter: Interrupter | None = None,
 ) -> ImapSession:
     """Connect, secure and log in to ``account``; report each visible step to ``on_step``.
 
     With ``compression`` (on, or auto over a slow link), the connection is then compressed
     when the server offers it; :attr:`ImapSession.compressed` says whether it is, and
     :attr:`ImapSession.compression` why not.
+
+    With ``interrupter``, the connection is watched from the greeting on: tripped, it cuts
+    a login waiting for a server that stopped answering, and ``ConnectionInterrupted``
+    is raised.  (The TCP connection and the greeting are bounded by the connect timeout.)
     """
     step = on_step or (lambda _step: None)
     step(ConnectStep.CONNECTING)
     client: IMAPClient | None = None
+    session: ImapSession | None = None
+    if interrupter is not None and interrupter.tripped:
+        raise ConnectionInterrupted(STOPPED)
     try:
         # Before connecting: a token command may take a while, and a server waits for a
         # login only so long.  A token that cannot be had makes no connection at all.
@@ -782,6 +887,9 @@ def open_session(
             ssl_context=_ssl_context(account) if account.security is Security.TLS else None,
             timeout=SocketTimeout(connect=timeouts.connect, read=timeouts.read),
         )
+        session = ImapSession(account, client)
+        if interrupter is not None:
+            interrupter.watch(session)
         client.normalise_times = False  # keep INTERNALDATE offsets as the server gave them
         # IMAPClient turns imaplib's debugging on (level 5) and sends it to a logger: imaplib
         # then builds the repr of every response, whole messages included, and of every
@@ -798,15 +906,24 @@ def open_session(
                 )
             _start_tls(client, account)
         _log_in(client, account, token)
-        outcome = _start_compression(client, compression)
+        session.compression = _start_compression(client, compression)
     except (
         OSError, EOFError, imaplib.IMAP4.error, ssl.SSLError, ConnectError, AuthError, ConfigError
     ) as exc:
-        if client is not None:
+        if session is not None:
+            session.close()
+            if session.interrupted:  # cut by the interrupter: not a failure to connect
+                raise ConnectionInterrupted(STOPPED) from exc
+        elif client is not None:
             ImapSession(account, client).close()
         raise translate(account, exc, established=False) from exc
+    except BaseException:
+        if session is not None:  # Ctrl+C during the login: the stream is mid-command
+            session.interrupt()
+            session.close()
+        raise
     step(ConnectStep.AUTHENTICATED)
-    return ImapSession(account, client, outcome)
+    return session
 
 
 def test_connection(

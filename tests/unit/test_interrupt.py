@@ -1,0 +1,184 @@
+"""``ImapSession.interrupt`` and the ``Interrupter``, against a loopback server that stops
+answering (and reading) when told: a blocked write or login ends at once, as a stop, and
+nothing more is sent on the connection."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from imapcopy_tui.engine.account import Account, Security
+from imapcopy_tui.engine.session import (
+    ImapSession,
+    Interrupter,
+    OutgoingMessage,
+    Timeouts,
+    open_session,
+)
+from imapcopy_tui.errors import ConnectionInterrupted, CopyCancelled
+
+CAPABILITIES = b"IMAP4rev1 LITERAL+ MULTIAPPEND"
+PATIENT = Timeouts(connect=5, read=60)  # a stop must not wait for this
+PROMPT_SECONDS = 2.0
+
+
+class StallingServer:
+    """Greets and answers CAPABILITY and LOGIN (unless ``stall_login``); at any other
+    command it stops reading and answering, the socket left open.  It records every line
+    it read, so a test can say what was sent."""
+
+    def __init__(self, *, stall_login: bool = False) -> None:
+        self.stall_login = stall_login
+        self.lines: list[bytes] = []
+        self.connections = 0
+        self.stalled = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._open: list[socket.socket] = []
+        self._done = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self._open.append(client)
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        reader = client.makefile("rb")
+        try:
+            client.sendall(b"* OK [CAPABILITY " + CAPABILITIES + b"] ready\r\n")
+            while line := reader.readline():
+                self.lines.append(line)
+                tag, _, rest = line.partition(b" ")
+                command = rest.split(b" ", 1)[0].strip().upper()
+                if command == b"CAPABILITY":
+                    answer = b"* CAPABILITY " + CAPABILITIES + b"\r\n" + tag + b" OK done\r\n"
+                    client.sendall(answer)
+                elif command == b"LOGIN" and not self.stall_login:
+                    client.sendall(tag + b" OK [CAPABILITY " + CAPABILITIES + b"] in\r\n")
+                else:
+                    self.stalled.set()
+                    self._done.wait()  # nothing read, nothing answered: a stalled server
+                    return
+        except OSError:
+            return
+
+    def close(self) -> None:
+        self._done.set()
+        self._listener.close()
+        for sock in self._open:
+            sock.close()
+
+
+@pytest.fixture
+def server_factory() -> Iterator[Callable[..., StallingServer]]:
+    servers: list[StallingServer] = []
+
+    def make(**kwargs: bool) -> StallingServer:
+        servers.append(StallingServer(**kwargs))
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.close()
+
+
+def _account(server: StallingServer) -> Account:
+    return Account(host="127.0.0.1", port=server.port, login="user", password="secret",
+                   security=Security.PLAIN)
+
+
+def _in_thread(work: Callable[[], object]) -> tuple[threading.Thread, list[BaseException]]:
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 - the test looks at it
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, errors
+
+
+def test_interrupt_ends_a_write_blocked_on_a_server_that_stopped_reading(
+    server_factory: Callable[..., StallingServer],
+) -> None:
+    """An APPEND of 32 MB to a server that reads nothing fills the socket buffers and
+    blocks in the write: interrupt() ends it at once with ConnectionInterrupted (a stop,
+    not a lost connection); the next command fails before sending, and close() sends no
+    LOGOUT into the middle of the literal."""
+    server = server_factory()
+    session = open_session(_account(server), timeouts=PATIENT)
+    message = OutgoingMessage(b"x" * (32 * 1024 * 1024), (), None)
+    thread, errors = _in_thread(lambda: session.append_many("INBOX", [message]))
+    assert server.stalled.wait(5)
+    time.sleep(0.5)
+    assert thread.is_alive()  # blocked in the write
+    started = time.monotonic()
+    session.interrupt()
+    thread.join(PROMPT_SECONDS + 10)
+    took = time.monotonic() - started
+    assert not thread.is_alive() and took < PROMPT_SECONDS, took
+    (error,) = errors
+    assert isinstance(error, ConnectionInterrupted) and isinstance(error, CopyCancelled)
+    assert str(error) == "the copy was stopped"
+    with pytest.raises(ConnectionInterrupted):
+        session.fetch([1], ["FLAGS"])
+    session.close()
+    session.interrupt()  # after close: nothing left to cut, and no error
+    assert not any(b"LOGOUT" in line or b"FETCH" in line for line in server.lines)
+
+
+def test_tripped_interrupter_cuts_a_stalled_login_and_refuses_new_ones(
+    server_factory: Callable[..., StallingServer],
+) -> None:
+    """A login the server never answers ends when the interrupter trips; a connection
+    asked for after the trip is not even opened."""
+    server = server_factory(stall_login=True)
+    interrupter = Interrupter()
+    sessions: list[ImapSession] = []
+    thread, errors = _in_thread(
+        lambda: sessions.append(
+            open_session(_account(server), timeouts=PATIENT, interrupter=interrupter)
+        )
+    )
+    assert server.stalled.wait(5)
+    time.sleep(0.3)
+    started = time.monotonic()
+    interrupter.trip()
+    thread.join(PROMPT_SECONDS + 10)
+    assert not thread.is_alive() and time.monotonic() - started < PROMPT_SECONDS
+    assert sessions == [] and len(errors) == 1
+    assert isinstance(errors[0], ConnectionInterrupted), errors
+    assert server.connections == 1
+    with pytest.raises(ConnectionInterrupted):
+        open_session(_account(server), timeouts=PATIENT, interrupter=interrupter)
+    assert server.connections == 1
+
+
+def test_session_watched_after_the_trip_is_cut_at_once(
+    server_factory: Callable[..., StallingServer],
+) -> None:
+    """A login that finished just as the job stopped: watching it cuts it, so the copier
+    sends nothing on it."""
+    server = server_factory()
+    session = open_session(_account(server), timeouts=PATIENT)
+    interrupter = Interrupter()
+    interrupter.trip()
+    interrupter.watch(session)
+    assert session.interrupted
+    with pytest.raises(ConnectionInterrupted):
+        session.select("INBOX")
+    session.close()
+    assert [line.split()[1] for line in server.lines] == [b"CAPABILITY", b"LOGIN"]
