@@ -21,6 +21,7 @@ import pytest
 
 from tests.corpus import Corpus, fill_source
 from tests.dovecot import QUOTA_RULE, QUOTA_USER, DovecotServer, find_binary, make_server_root
+from tests.faultproxy import FaultProxy
 from tests.oauth2 import TokenIssuer, oauth2_auth_config
 
 _user_numbers = itertools.count(1)
@@ -120,6 +121,20 @@ def dovecot_src(dovecot_root: Path) -> Iterator[DovecotServer]:
 def dovecot_dst(dovecot_root: Path) -> Iterator[DovecotServer]:
     """A destination server like ``dovecot_src``, where ``QUOTA_USER`` has a 300 KiB quota."""
     yield from _serve(DovecotServer(dovecot_root, "dst", quota_users={QUOTA_USER: QUOTA_RULE}))
+
+
+@pytest.fixture
+def source_proxy(dovecot_src: DovecotServer) -> Iterator[FaultProxy]:
+    """A fault proxy in front of ``dovecot_src``'s plain port (one per test)."""
+    with FaultProxy(dovecot_src.host, dovecot_src.plain_port) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def destination_proxy(dovecot_dst: DovecotServer) -> Iterator[FaultProxy]:
+    """A fault proxy in front of ``dovecot_dst``'s plain port (one per test)."""
+    with FaultProxy(dovecot_dst.host, dovecot_dst.plain_port) as proxy:
+        yield proxy
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,18 +39,6 @@ class Waits(CopyListener):
 
     def reconnecting(self, attempt: int, delay: float, reason: str) -> None:
         self.reconnects.append(reason)
-
-
-@pytest.fixture
-def source_proxy(dovecot_src: DovecotServer) -> Iterator[FaultProxy]:
-    with FaultProxy(dovecot_src.host, dovecot_src.plain_port) as proxy:
-        yield proxy
-
-
-@pytest.fixture
-def destination_proxy(dovecot_dst: DovecotServer) -> Iterator[FaultProxy]:
-    with FaultProxy(dovecot_dst.host, dovecot_dst.plain_port) as proxy:
-        yield proxy
 
 
 def copy_through(

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,18 +47,6 @@ class Reconnects(CopyListener):
 
     def reconnecting(self, attempt: int, delay: float, reason: str) -> None:
         self.reasons.append(reason)
-
-
-@pytest.fixture
-def source_proxy(dovecot_src: DovecotServer) -> Iterator[FaultProxy]:
-    with FaultProxy(dovecot_src.host, dovecot_src.plain_port) as proxy:
-        yield proxy
-
-
-@pytest.fixture
-def destination_proxy(dovecot_dst: DovecotServer) -> Iterator[FaultProxy]:
-    with FaultProxy(dovecot_dst.host, dovecot_dst.plain_port) as proxy:
-        yield proxy
 
 
 def wait_for_stall(proxy: FaultProxy, done: threading.Event | None = None) -> None:
