@@ -19,7 +19,7 @@ connection is reopened with back-off a bounded number of times and the folder re
 login failure ends the job at once.
 
 A stop (the cancel event, Ctrl+C) or a pair failing the job cuts every connection of the
-job (:class:`~imapcopy_tui.engine.session.Interrupter`): a thread waiting for a server that
+job (:class:`~imapcopy_tui.engine.interrupt.Interrupter`): a thread waiting for a server that
 stopped answering stops at once, not after the read timeout.  What was appended and not
 yet recorded is found on the destination by the next run, as after a lost connection.
 """
@@ -38,6 +38,7 @@ from datetime import datetime
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.budget import ByteBudget, HeapKeeper
 from imapcopy_tui.engine.folders import INBOX, Folder
+from imapcopy_tui.engine.interrupt import STOPPED, Interrupter
 from imapcopy_tui.engine.ledger import (
     FolderPair,
     FolderSnapshot,
@@ -58,14 +59,12 @@ from imapcopy_tui.engine.progress import (
 )
 from imapcopy_tui.engine.report import build_report
 from imapcopy_tui.engine.session import (
-    STOPPED,
     Compression,
     CompressionOutcome,
     CompressionResult,
     FolderState,
     FolderStatus,
     ImapSession,
-    Interrupter,
     Timeouts,
     open_session,
 )

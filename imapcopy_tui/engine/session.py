@@ -34,6 +34,7 @@ from imapcopy_tui.engine.answers import (
     server_words,
     translate,
 )
+from imapcopy_tui.engine.interrupt import STOPPED, Interrupter
 from imapcopy_tui.engine.tokens import fetch_token
 from imapcopy_tui.engine.wire import FetchedMessage, format_internal_date, parse_fetch
 from imapcopy_tui.errors import (
@@ -55,7 +56,6 @@ _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
 # An untagged response: "* 12 FETCH (...)" (a number first) or "* OK ...", "* BYE ...".
 _UNTAGGED = re.compile(rb"\* (?:(\d+) )?([A-Za-z-]+)(?: (.*))?\Z", re.DOTALL)
 _LITERAL_AT_END = re.compile(rb"\{(\d+)\}\Z")
-STOPPED = "the copy was stopped"  # what a stop says, whichever connection noticed it
 
 
 @dataclass(frozen=True)
@@ -684,41 +684,6 @@ class ImapSession:
             response = self._client.append(folder, message, tuple(flags), internal_date)
         match = _APPENDUID.search(response if isinstance(response, bytes) else b"")
         return int(match.group(2)) if match else None
-
-
-class Interrupter:
-    """The connections of one job, cut at once (:meth:`ImapSession.interrupt`) when the
-    job stops.
-
-    Connections watched after :meth:`trip` are cut as they are watched: a login that
-    finishes after the stop sends nothing more.  Any thread may watch or trip.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sessions: list[ImapSession] = []
-        self._tripped = False
-
-    @property
-    def tripped(self) -> bool:
-        return self._tripped
-
-    def watch(self, session: ImapSession) -> None:
-        with self._lock:
-            if not self._tripped:
-                # Closed ones are forgotten here: a long job reconnects now and then.
-                self._sessions = [s for s in self._sessions if not s.closed and s is not session]
-                self._sessions.append(session)
-                return
-        session.interrupt()
-
-    def trip(self) -> None:
-        """Cut every connection watched, and those watched from now on."""
-        with self._lock:
-            self._tripped = True
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.interrupt()
 
 
 def _login_can_carry(text: str) -> bool:

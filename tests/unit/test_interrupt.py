@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from imapcopy_tui.engine.account import Account, Security
+from imapcopy_tui.engine.interrupt import Interrupter
 from imapcopy_tui.engine.session import (
     ImapSession,
-    Interrupter,
     OutgoingMessage,
     Timeouts,
     open_session,
