@@ -17,14 +17,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from scenarios import SCENARIOS, SIZE, Scenario, fake_connection_test, make_app  # noqa: E402
+from scenarios import SCENARIOS, SIZE, Scenario, fake_connection_test, make_app, steady_cursor  # noqa: E402
 
 
 async def shoot(scenario: Scenario, workdir: Path) -> Path:
     app = make_app(workdir)
     patch = (nullcontext() if scenario.connection_fails is None
              else fake_connection_test(scenario.connection_fails))
-    with patch:
+    with patch, steady_cursor():
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             if scenario.before:

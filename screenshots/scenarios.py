@@ -119,6 +119,18 @@ def fake_connection_test(fails: bool) -> Iterator[None]:
         yield
 
 
+def _cursor_stays_on(self: Input) -> None:
+    self._cursor_visible = True
+
+
+@contextmanager
+def steady_cursor() -> Iterator[None]:
+    """The text cursor stops blinking: a picture taken 0.5 s late (a slow machine) would
+    otherwise show it off, and differ from the reviewed one."""
+    with mock.patch.object(Input, "_toggle_cursor", _cursor_stays_on):
+        yield
+
+
 Step = Callable[[Pilot[int]], Awaitable[None]]
 
 

@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "screenshots"))
 
-from scenarios import SCENARIOS, SIZE, Scenario, fake_connection_test, make_app  # noqa: E402
+from scenarios import SCENARIOS, SIZE, Scenario, fake_connection_test, make_app, steady_cursor  # noqa: E402
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
@@ -29,6 +29,6 @@ def test_screen(scenario: Scenario, snap_compare: Any, tmp_path: Path) -> None:
         if scenario.before:
             await scenario.before(pilot)
 
-    with patch:
+    with patch, steady_cursor():
         assert snap_compare(make_app(tmp_path), press=scenario.press, run_before=before,
                             terminal_size=SIZE)
