@@ -12,14 +12,16 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from imapcopy_tui.engine.account import Account, Security
+from imapcopy_tui.engine.copier import Copier
 from imapcopy_tui.engine.interrupt import Interrupter
+from imapcopy_tui.engine.ledger import MemoryLedger
 from imapcopy_tui.engine.session import (
     ImapSession,
     OutgoingMessage,
     Timeouts,
     open_session,
 )
-from imapcopy_tui.errors import ConnectionInterrupted, CopyCancelled
+from imapcopy_tui.errors import AuthError, ConnectionInterrupted, CopyCancelled
 
 CAPABILITIES = b"IMAP4rev1 LITERAL+ MULTIAPPEND"
 PATIENT = Timeouts(connect=5, read=60)  # a stop must not wait for this
@@ -182,3 +184,20 @@ def test_session_watched_after_the_trip_is_cut_at_once(
         session.select("INBOX")
     session.close()
     assert [line.split()[1] for line in server.lines] == [b"CAPABILITY", b"LOGIN"]
+
+
+def test_the_end_of_a_job_is_not_held_by_its_stop_watcher() -> None:
+    """The thread that waits for a stop ends with the job, at once: it once slept on the
+    cancel event in steps of 0.1 s, and every job ended up to 0.1 s late (50 ms on average,
+    a tenth of a 2,000-message copy on loopback)."""
+    def refused(account: Account, **_: object) -> ImapSession:
+        raise AuthError(f"{account.describe()}: refused")
+
+    source = Account(host="src", login="a", password="x")
+    destination = Account(host="dst", login="b", password="y", role="destination")
+    started = time.monotonic()
+    for _ in range(5):
+        with pytest.raises(AuthError):
+            Copier(source, destination, MemoryLedger(), connect=refused).run()
+    assert time.monotonic() - started < 0.1
+    assert not [t for t in threading.enumerate() if t.name == "cancel-watch"]
