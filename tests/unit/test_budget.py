@@ -188,3 +188,28 @@ print(gone() is None)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True"
+
+
+def test_the_command_loads_without_the_collector_and_runs_with_it() -> None:
+    """``imapcopy`` (the entry point) imports the program with the cycle collector off, and
+    turns it back on before the command runs."""
+    code = """
+import gc, sys
+import imapcopy_tui.cli
+seen = []
+def run(argv=None):
+    seen.append(gc.isenabled())
+    return 0
+imapcopy_tui.cli.main = run
+real_import = __builtins__.__import__
+def watching(name, *args, **kwargs):
+    if name == "imapcopy_tui.cli":
+        seen.append(gc.isenabled())
+    return real_import(name, *args, **kwargs)
+__builtins__.__import__ = watching
+from imapcopy_tui.__main__ import main
+print(main([]), seen)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0 [False, True]"
