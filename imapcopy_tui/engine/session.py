@@ -34,7 +34,7 @@ from imapcopy_tui.engine.answers import (
     server_words,
     translate,
 )
-from imapcopy_tui.engine.interrupt import STOPPED, Interrupter
+from imapcopy_tui.engine.interrupt import STOPPED, Interrupter, make_interruptibly
 from imapcopy_tui.engine.tokens import fetch_token
 from imapcopy_tui.engine.wire import FetchedMessage, format_internal_date, parse_fetch
 from imapcopy_tui.errors import (
@@ -833,7 +833,8 @@ def open_session(
 
     With ``interrupter``, the connection is watched from the greeting on: tripped, it cuts
     a login waiting for a server that stopped answering, and ``ConnectionInterrupted``
-    is raised.  (The TCP connection and the greeting are bounded by the connect timeout.)
+    is raised; a stop while the TCP connection is made or the greeting awaited is not
+    waited for either (see :func:`make_interruptibly`).
     """
     step = on_step or (lambda _step: None)
     step(ConnectStep.CONNECTING)
@@ -845,13 +846,20 @@ def open_session(
         # Before connecting: a token command may take a while, and a server waits for a
         # login only so long.  A token that cannot be had makes no connection at all.
         token = fetch_token(account) if account.auth.uses_token else None
-        client = IMAPClient(
-            account.host,
-            port=account.port,
-            ssl=account.security is Security.TLS,
-            ssl_context=_ssl_context(account) if account.security is Security.TLS else None,
-            timeout=SocketTimeout(connect=timeouts.connect, read=timeouts.read),
-        )
+
+        def connect() -> IMAPClient:
+            return IMAPClient(
+                account.host,
+                port=account.port,
+                ssl=account.security is Security.TLS,
+                ssl_context=_ssl_context(account) if account.security is Security.TLS else None,
+                timeout=SocketTimeout(connect=timeouts.connect, read=timeouts.read),
+            )
+
+        if interrupter is None:
+            client = connect()
+        else:  # a stop does not wait for the TCP connection and the greeting
+            client = make_interruptibly(connect, interrupter, _shut_unused)
         session = ImapSession(account, client)
         if interrupter is not None:
             interrupter.watch(session)
@@ -889,6 +897,14 @@ def open_session(
         raise
     step(ConnectStep.AUTHENTICATED)
     return session
+
+
+def _shut_unused(client: IMAPClient) -> None:
+    """Close a connection made after the job stopped, without a word to the server."""
+    try:
+        client.shutdown()
+    except OSError:
+        pass
 
 
 def test_connection(

@@ -13,7 +13,7 @@ import pytest
 
 from imapcopy_tui.engine.account import Account, Security
 from imapcopy_tui.engine.copier import Copier
-from imapcopy_tui.engine.interrupt import Interrupter
+from imapcopy_tui.engine.interrupt import Interrupter, make_interruptibly
 from imapcopy_tui.engine.ledger import MemoryLedger
 from imapcopy_tui.engine.session import (
     ImapSession,
@@ -33,8 +33,12 @@ class StallingServer:
     command it stops reading and answering, the socket left open.  It records every line
     it read, so a test can say what was sent."""
 
-    def __init__(self, *, stall_login: bool = False) -> None:
+    def __init__(self, *, stall_login: bool = False, stall_greeting: bool = False) -> None:
         self.stall_login = stall_login
+        self.greet = threading.Event()  # with stall_greeting, the greeting waits for this
+        if not stall_greeting:
+            self.greet.set()
+        self.ended = threading.Event()  # set when a client closed its connection
         self.lines: list[bytes] = []
         self.connections = 0
         self.stalled = threading.Event()
@@ -57,6 +61,9 @@ class StallingServer:
     def _serve(self, client: socket.socket) -> None:
         reader = client.makefile("rb")
         try:
+            if not self.greet.is_set():
+                self.stalled.set()
+                self.greet.wait()
             client.sendall(b"* OK [CAPABILITY " + CAPABILITIES + b"] ready\r\n")
             while line := reader.readline():
                 self.lines.append(line)
@@ -71,6 +78,7 @@ class StallingServer:
                     self.stalled.set()
                     self._done.wait()  # nothing read, nothing answered: a stalled server
                     return
+            self.ended.set()
         except OSError:
             return
 
@@ -169,6 +177,29 @@ def test_tripped_interrupter_cuts_a_stalled_login_and_refuses_new_ones(
     assert server.connections == 1
 
 
+def test_tripped_interrupter_ends_the_wait_for_a_greeting_and_the_late_connection_is_unused(
+    server_factory: Callable[..., StallingServer],
+) -> None:
+    """A server that accepts the connection but does not greet (IMAPClient connects and
+    waits for the greeting in its constructor, up to the connect timeout): a stop is not
+    held by it, and when the greeting comes after all, the connection is closed unused."""
+    server = server_factory(stall_greeting=True)
+    interrupter = Interrupter()
+    thread, errors = _in_thread(
+        lambda: open_session(_account(server), timeouts=PATIENT, interrupter=interrupter)
+    )
+    assert server.stalled.wait(5)
+    started = time.monotonic()
+    interrupter.trip()
+    thread.join(PROMPT_SECONDS + 10)
+    assert not thread.is_alive() and time.monotonic() - started < PROMPT_SECONDS
+    assert len(errors) == 1 and isinstance(errors[0], ConnectionInterrupted), errors
+    server.greet.set()
+    assert server.ended.wait(5), "the connection made after the stop was left open"
+    # imaplib's own CAPABILITY, in the constructor; no login, no LOGOUT.
+    assert [line.split()[1] for line in server.lines] == [b"CAPABILITY"]
+
+
 def test_session_watched_after_the_trip_is_cut_at_once(
     server_factory: Callable[..., StallingServer],
 ) -> None:
@@ -201,3 +232,40 @@ def test_the_end_of_a_job_is_not_held_by_its_stop_watcher() -> None:
             Copier(source, destination, MemoryLedger(), connect=refused).run()
     assert time.monotonic() - started < 0.1
     assert not [t for t in threading.enumerate() if t.name == "cancel-watch"]
+
+
+def test_make_interruptibly_discards_what_is_made_after_the_stop_and_only_that() -> None:
+    """What is made after the trip goes to ``discard``; what was made before is the
+    caller's, and a later trip leaves it alone (the caller's session is cut its own way);
+    an error while making reaches the caller."""
+    discarded: list[str] = []
+    release = threading.Event()
+    interrupter = Interrupter()
+
+    def slow() -> str:
+        release.wait(10)
+        return "late"
+
+    thread, errors = _in_thread(lambda: make_interruptibly(slow, interrupter, discarded.append))
+    time.sleep(0.1)
+    interrupter.trip()
+    thread.join(PROMPT_SECONDS)
+    assert not thread.is_alive() and isinstance(errors[0], ConnectionInterrupted)
+    release.set()
+    deadline = time.monotonic() + 5
+    while not discarded and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert discarded == ["late"]
+
+    discarded.clear()
+    interrupter = Interrupter()
+    assert make_interruptibly(lambda: "made", interrupter, discarded.append) == "made"
+    interrupter.trip()
+    assert discarded == []
+
+    def failing() -> str:
+        raise OSError("refused")
+
+    with pytest.raises(OSError, match="refused"):
+        make_interruptibly(failing, Interrupter(), discarded.append)
+    assert discarded == []
