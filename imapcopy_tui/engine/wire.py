@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from imapclient.datetime_util import parse_to_datetime
 
@@ -83,44 +83,83 @@ def parse_fetch(data: list[bytes | tuple[bytes, bytes]]) -> dict[int, FetchedMes
     (unsolicited flag updates)."""
     found: dict[int, FetchedMessage] = {}
     for text, literals in _responses(data):
-        uid = _UID.search(text)
-        if uid is None:
-            continue
-        number = int(uid.group(1))
-        message = found.get(number)
-        if message is None:
-            message = found[number] = FetchedMessage(number)
-        if size := _SIZE.search(text):
-            message.size = int(size.group(1))
-        if flags := _FLAGS.search(text):
-            message.flags = tuple(
-                f
-                for f in flags.group(1).decode("utf-8", "replace").split()
-                if f.lower() != "\\recent"
-            )
-        if date := _DATE.search(text):
-            try:
-                message.internal_date = parse_internal_date(date.group(1))
-            except ValueError:
-                message.internal_date = None
-        if b"BODY[" not in text:
-            continue  # metadata only: the three searches below would find nothing
-        for item in _LITERAL.finditer(text):
-            value = literals[int(item.group(2))]
-            if item.group(1) == b"BODY[]":
-                message.body = value
-            else:
-                message.header = value
-        for item in _QUOTED_BODY.finditer(text):  # small values may come as quoted strings
-            value = re.sub(rb"\\(.)", rb"\1", item.group(2))
-            if item.group(1) == b"BODY[]":
-                message.body = value
-            else:
-                message.header = value
-        for item in _NIL_BODY.finditer(text):
-            if item.group(1) == b"BODY[HEADER]":
-                message.header = b""
+        # The two usual answers to the copier's own requests, in one match each; anything
+        # else (another order, more items, quoted bodies) takes the general reading.
+        if (usual := _USUAL_BODY.fullmatch(text)) is not None:
+            uid, literal = usual.groups()
+            _message(found, int(uid)).body = literals[int(literal)]
+        elif (usual := _USUAL_METADATA.fullmatch(text)) is not None:
+            uid, flags, date, size = usual.groups()
+            message = _message(found, int(uid))
+            message.flags = _flag_names(flags)
+            message.internal_date = _internal_date_or_none(date)
+            message.size = int(size)
+        else:
+            _read_response(text, literals, found)
     return found
+
+
+# Dovecot's (and most servers') answer to ``UID FETCH (BODY.PEEK[])``, as _responses gives
+# it (the literal's index between NULs), and to ``UID FETCH (FLAGS INTERNALDATE RFC822.SIZE)``.
+_USUAL_BODY = re.compile(rb"\d+ \(UID (\d+) BODY\[\] \{\d+\}\x00(\d+)\x00\)")
+_USUAL_METADATA = re.compile(
+    rb'\d+ \(UID (\d+) FLAGS \(([^)]*)\) INTERNALDATE "([^"]+)" RFC822\.SIZE (\d+)\)'
+)
+
+
+def _message(found: dict[int, FetchedMessage], uid: int) -> FetchedMessage:
+    message = found.get(uid)
+    if message is None:
+        message = found[uid] = FetchedMessage(uid)
+    return message
+
+
+def _flag_names(raw: bytes) -> tuple[str, ...]:
+    """The flags of a FLAGS item, without ``\\Recent`` (the server's own, never copied)."""
+    names = raw.decode("utf-8", "replace").split()
+    if b"\\R" in raw or b"\\r" in raw:
+        return tuple(name for name in names if name.lower() != "\\recent")
+    return tuple(names)
+
+
+def _internal_date_or_none(raw: bytes) -> datetime | None:
+    try:
+        return parse_internal_date(raw)
+    except ValueError:
+        return None
+
+
+def _read_response(
+    text: bytes, literals: list[bytes], found: dict[int, FetchedMessage]
+) -> None:
+    """One FETCH response, whatever the order of its items, into ``found``."""
+    uid = _UID.search(text)
+    if uid is None:
+        return
+    message = _message(found, int(uid.group(1)))
+    if size := _SIZE.search(text):
+        message.size = int(size.group(1))
+    if flags := _FLAGS.search(text):
+        message.flags = _flag_names(flags.group(1))
+    if date := _DATE.search(text):
+        message.internal_date = _internal_date_or_none(date.group(1))
+    if b"BODY[" not in text:
+        return  # metadata only: the three searches below would find nothing
+    for item in _LITERAL.finditer(text):
+        value = literals[int(item.group(2))]
+        if item.group(1) == b"BODY[]":
+            message.body = value
+        else:
+            message.header = value
+    for item in _QUOTED_BODY.finditer(text):  # small values may come as quoted strings
+        value = re.sub(rb"\\(.)", rb"\1", item.group(2))
+        if item.group(1) == b"BODY[]":
+            message.body = value
+        else:
+            message.header = value
+    for item in _NIL_BODY.finditer(text):
+        if item.group(1) == b"BODY[HEADER]":
+            message.header = b""
 
 
 def parse_internal_date(raw: bytes) -> datetime:
@@ -168,16 +207,24 @@ def format_internal_date(when: datetime) -> str:
     """
     if when.tzinfo is None:
         when = when.astimezone()
-    offset = when.utcoffset() or timedelta(0)
-    if offset % timedelta(minutes=1):
-        when, offset = when.astimezone(UTC), timedelta(0)
-    minutes = int(offset.total_seconds()) // 60
-    hours, minutes = divmod(abs(minutes), 60)
-    sign = "-" if offset < timedelta(0) else "+"
+    zone = _ZONE_TEXTS.get(when.tzinfo) if type(when.tzinfo) is timezone else None
+    if zone is None:
+        offset = when.utcoffset() or timedelta(0)
+        if offset % timedelta(minutes=1):
+            return format_internal_date(when.astimezone(UTC))
+        minutes = int(offset.total_seconds()) // 60
+        hours, minutes = divmod(abs(minutes), 60)
+        zone = f"{'-' if offset < timedelta(0) else '+'}{hours:02d}{minutes:02d}"
+        if type(when.tzinfo) is timezone and len(_ZONE_TEXTS) < 1000:
+            _ZONE_TEXTS[when.tzinfo] = zone  # a fixed offset: always written the same
     return (
         f"{when.day:02d}-{_MONTHS[when.month - 1]}-{when.year:04d} "
-        f"{when.hour:02d}:{when.minute:02d}:{when.second:02d} {sign}{hours:02d}{minutes:02d}"
+        f"{when.hour:02d}:{when.minute:02d}:{when.second:02d} {zone}"
     )
+
+
+# How each fixed-offset zone met so far is written (a mailbox has few zones).
+_ZONE_TEXTS: dict[tzinfo, str] = {}
 
 
 def is_sendable_flag(flag: str) -> bool:

@@ -1,4 +1,4 @@
-"""Properties of the wire forms the copier writes and reads: flags and internal dates.
+"""Properties of the wire forms the copier writes and reads: flags, internal dates, FETCH.
 
 Any flag a source might report, any internal date in any zone offset: what goes into an
 APPEND must be valid IMAP to the letter (a BAD part way through a streamed MULTIAPPEND
@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 
 from imapcopy_tui.engine.wire import (
     SYSTEM_FLAGS,
+    FetchedMessage,
+    _read_response,
+    _responses,
     format_internal_date,
     is_sendable_flag,
     parse_fetch,
@@ -103,3 +106,88 @@ def test_years_below_100_are_not_taken_for_two_digit_years() -> None:
         2019, 12, 27, 20, 1, tzinfo=UTC
     )
     assert format_internal_date(datetime(999, 1, 1, tzinfo=UTC)) == "01-Jan-0999 00:00:00 +0000"
+
+
+def test_a_zone_imap_cannot_write_is_written_in_utc_every_time() -> None:
+    """Zones are remembered by how they are written; one with seconds in its offset is
+    never remembered (it is written as the same instant in UTC, each time)."""
+    odd = timezone(timedelta(hours=1, seconds=30))
+    when = datetime(2021, 3, 4, 10, 11, 12, tzinfo=odd)
+    assert format_internal_date(when) == format_internal_date(when) == "04-Mar-2021 09:10:42 +0000"
+    usual = timezone(timedelta(hours=-5, minutes=-30))
+    assert format_internal_date(when.replace(tzinfo=usual)) == "04-Mar-2021 10:11:12 -0530"
+    assert format_internal_date(when.replace(tzinfo=usual)) == "04-Mar-2021 10:11:12 -0530"
+
+
+# --- FETCH responses ------------------------------------------------------------------------
+
+fetch_flags = st.lists(st.sampled_from(
+    ["\\Seen", "\\Recent", "\\recent", "\\Flagged", "$Label1", "Junk", "\\Answered", "\\RECENT"]
+), max_size=4)
+fetch_dates = st.sampled_from([
+    b"01-Feb-2020 09:00:00 +0000", b" 1-Feb-2020 09:00:00 +0100", b"31-Dec-1999 23:59:59 -0830",
+    b"01-Jan-0001 00:00:00 +0000", b"07-Jul-2021 10:00:00 +9959", b"not a date",
+])
+
+
+@st.composite
+def fetch_answers(draw: st.DrawFn) -> list[bytes | tuple[bytes, bytes]]:
+    """FETCH answers as imaplib shapes them: Dovecot's usual ones, and variants of them
+    (another item order, more items, a quoted or NIL body, a bare number, no UID)."""
+    answer: list[bytes | tuple[bytes, bytes]] = []
+    for number in range(1, draw(st.integers(1, 6)) + 1):
+        uid = draw(st.sampled_from([number, number + 100, 7]))  # 7: a UID answered twice
+        flags = b" ".join(f.encode() for f in draw(fetch_flags))
+        date = draw(fetch_dates)
+        size = draw(st.integers(0, 10**9))
+        body = draw(st.binary(max_size=40))
+        shape = draw(st.integers(0, 8))
+        if shape == 0:
+            answer += [(b"%d (UID %d BODY[] {%d}" % (number, uid, len(body)), body), b")"]
+        elif shape == 1:
+            answer.append(b'%d (UID %d FLAGS (%s) INTERNALDATE "%s" RFC822.SIZE %d)'
+                          % (number, uid, flags, date, size))
+        elif shape == 2:  # another order
+            answer.append(b'%d (FLAGS (%s) UID %d RFC822.SIZE %d INTERNALDATE "%s")'
+                          % (number, flags, uid, size, date))
+        elif shape == 3:  # a header as well
+            answer += [(b'%d (UID %d FLAGS (%s) INTERNALDATE "%s" RFC822.SIZE %d BODY[HEADER] {%d}'
+                        % (number, uid, flags, date, size, len(body)), body), b")"]
+        elif shape == 4:  # a body in a quoted string, or NIL
+            answer.append(b'%d (UID %d BODY[] "a\\"b")' % (number, uid) if size % 2
+                          else b"%d (UID %d BODY[HEADER] NIL)" % (number, uid))
+        elif shape == 5:  # an unsolicited flag update, no UID
+            answer.append(b"%d (FLAGS (%s))" % (number, flags))
+        elif shape == 6:  # a body and the flags in one response
+            answer += [(b"%d (UID %d BODY[] {%d}" % (number, uid, len(body)), body),
+                       b" FLAGS (%s))" % flags]
+        elif shape == 7:  # the usual metadata, one item short
+            answer.append(b'%d (UID %d FLAGS (%s) INTERNALDATE "%s")' % (number, uid, flags, date))
+        else:  # two literals in one response
+            answer += [(b"%d (UID %d BODY[HEADER] {%d}" % (number, uid, len(body)), body),
+                       (b" BODY[] {%d}" % len(body), body + b"!"), b")"]
+    return answer
+
+
+@settings(max_examples=400)
+@given(fetch_answers())
+def test_the_usual_answers_read_fast_read_as_any_answer(
+    answer: list[bytes | tuple[bytes, bytes]],
+) -> None:
+    """parse_fetch reads Dovecot's usual answers in one match each; whatever it reads so
+    must come out as the general reading of any response gives it."""
+    general: dict[int, FetchedMessage] = {}
+    for text, literals in _responses(answer):
+        _read_response(text, literals, general)
+    assert parse_fetch(answer) == general
+
+
+def test_recent_is_never_read_as_a_flag_to_copy() -> None:
+    """``\\Recent`` belongs to the server's session; it is left out, in any case."""
+    answer: list[bytes | tuple[bytes, bytes]] = [
+        b'1 (UID 5 FLAGS (\\Seen \\Recent $X) INTERNALDATE "01-Feb-2020 09:00:00 +0000" '
+        b"RFC822.SIZE 20)",
+        b"2 (FLAGS (\\RECENT \\recent Junk) UID 6)",
+    ]
+    fetched = parse_fetch(answer)
+    assert fetched[5].flags == ("\\Seen", "$X") and fetched[6].flags == ("Junk",)
