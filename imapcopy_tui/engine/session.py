@@ -707,7 +707,12 @@ def _start_tls(client: IMAPClient, account: Account) -> None:
         ) from exc
 
 
-def _log_in(client: IMAPClient, account: Account, token: str | None = None) -> None:
+def _log_in(
+    client: IMAPClient,
+    account: Account,
+    token: str | None = None,
+    interrupter: Interrupter | None = None,
+) -> None:
     """LOGIN, or AUTHENTICATE PLAIN when the login or password is not printable ASCII (or
     when PLAIN is asked for); with OAuth2, AUTHENTICATE XOAUTH2 or OAUTHBEARER.
 
@@ -715,7 +720,9 @@ def _log_in(client: IMAPClient, account: Account, token: str | None = None) -> N
     the OAuth2 access token when it was fetched already.
     """
     if account.auth.uses_token:
-        answer = _oauth2_login(client, account, token or fetch_token(account))
+        answer = _oauth2_login(
+            client, account, token or fetch_token(account, interrupter=interrupter), interrupter
+        )
     elif (
         account.auth is AuthMethod.PASSWORD
         and _login_can_carry(account.login)
@@ -741,7 +748,9 @@ def _log_in(client: IMAPClient, account: Account, token: str | None = None) -> N
         client._cached_capabilities = tuple(found.group(1).upper().split())
 
 
-def _oauth2_login(client: IMAPClient, account: Account, token: str) -> bytes:
+def _oauth2_login(
+    client: IMAPClient, account: Account, token: str, interrupter: Interrupter | None
+) -> bytes:
     """AUTHENTICATE with ``token``; when the server refuses it, once more with a token
     fetched again (unless it is the same), then ``AuthError``."""
     where = account.describe()
@@ -762,7 +771,7 @@ def _oauth2_login(client: IMAPClient, account: Account, token: str) -> bytes:
             busy = busy_answer(where, words)
             if busy is not None:  # "[UNAVAILABLE]": the token service is down, say
                 raise busy from None
-            fresh = fetch_token(account) if attempt == 1 else token
+            fresh = fetch_token(account, interrupter=interrupter) if attempt == 1 else token
             if fresh == token:  # a second try, or the same token again: no use
                 raise AuthError(
                     oauth2.refused_message(account, words, exchange.error_status)
@@ -845,7 +854,9 @@ def open_session(
     try:
         # Before connecting: a token command may take a while, and a server waits for a
         # login only so long.  A token that cannot be had makes no connection at all.
-        token = fetch_token(account) if account.auth.uses_token else None
+        token = (
+            fetch_token(account, interrupter=interrupter) if account.auth.uses_token else None
+        )
 
         def connect() -> IMAPClient:
             return IMAPClient(
@@ -878,7 +889,7 @@ def open_session(
                     "unencrypted connection"
                 )
             _start_tls(client, account)
-        _log_in(client, account, token)
+        _log_in(client, account, token, interrupter)
         session.compression = _start_compression(client, compression)
     except (
         OSError, EOFError, imaplib.IMAP4.error, ssl.SSLError, ConnectError, AuthError, ConfigError

@@ -7,7 +7,8 @@ so a command that refreshes (``oauth2l fetch``, a small script) hands over a fre
 
 The command is the user's own, run with ``/bin/sh -c`` (a pipe into ``jq`` is fine), in
 a session of its own (no terminal, nothing to read on stdin), with our password variables
-removed from its environment, and killed with its children after :data:`COMMAND_TIMEOUT`.
+removed from its environment, and killed with its children after :data:`COMMAND_TIMEOUT`
+(or at once when the job stops).
 The first non-empty line of its output is the token.
 
 Every problem is a :class:`~imapcopy_tui.errors.TokenError` naming the account and the
@@ -22,7 +23,8 @@ import signal
 import subprocess
 
 from imapcopy_tui.engine.account import Account
-from imapcopy_tui.errors import TokenError
+from imapcopy_tui.engine.interrupt import STOPPED, Interrupter
+from imapcopy_tui.errors import ConnectionInterrupted, TokenError
 
 COMMAND_TIMEOUT = 60.0
 PASSWORD_VARIABLES = ("IMAPCOPY_PASSWORD1", "IMAPCOPY_PASSWORD2")
@@ -32,12 +34,24 @@ _SHOWN_STDERR = 80  # characters of a failed command's first stderr line quoted
 _MAX_FILE = 64 * 1024  # a token is a few kilobytes at most
 
 
-def fetch_token(account: Account, *, timeout: float = COMMAND_TIMEOUT) -> str:
-    """The access token of ``account`` (an OAuth2 account), fetched now."""
+def fetch_token(
+    account: Account,
+    *,
+    timeout: float = COMMAND_TIMEOUT,
+    interrupter: Interrupter | None = None,
+) -> str:
+    """The access token of ``account`` (an OAuth2 account), fetched now.
+
+    With ``interrupter``, a job's stop kills a token command still running (it could take
+    up to :data:`COMMAND_TIMEOUT`), and ``ConnectionInterrupted`` is raised; after the
+    stop, no command is started.
+    """
+    if interrupter is not None and interrupter.tripped:
+        raise ConnectionInterrupted(STOPPED)
     if account.token_file:
         text = _read_file(account, account.token_file)
     elif account.token_command:
-        text = _run_command(account, account.token_command, timeout)
+        text = _run_command(account, account.token_command, timeout, interrupter)
     else:
         raise TokenError(f"{account.describe()}: no token file or token command is given")
     return _first_token(account, text)
@@ -60,7 +74,26 @@ def _read_file(account: Account, path: str) -> str:
     return data.decode("utf-8", "replace")
 
 
-def _run_command(account: Account, command: str, timeout: float) -> str:
+class _RunningCommand:
+    """A token command as the interrupter sees it: cut means killed, with its children."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self._process = process
+        self.interrupted = False
+
+    @property
+    def closed(self) -> bool:
+        return self._process.returncode is not None
+
+    def interrupt(self) -> None:
+        self.interrupted = True
+        if self._process.returncode is None:  # not reaped: its pid is still its own
+            _signal_group(self._process)
+
+
+def _run_command(
+    account: Account, command: str, timeout: float, interrupter: Interrupter | None
+) -> str:
     where = f"{account.describe()}: {account.token_source()}"
     try:
         process = subprocess.Popen(
@@ -74,6 +107,9 @@ def _run_command(account: Account, command: str, timeout: float) -> str:
         )
     except OSError as exc:
         raise TokenError(f"{where} cannot be started ({exc.strerror or exc})") from None
+    running = _RunningCommand(process)
+    if interrupter is not None:
+        interrupter.watch(running)
     try:
         out, err = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -84,6 +120,8 @@ def _run_command(account: Account, command: str, timeout: float) -> str:
     finally:
         if process.poll() is None:  # timed out, or we are interrupted: leave nothing behind
             _kill_group(process)
+    if running.interrupted:
+        raise ConnectionInterrupted(STOPPED)
     if process.returncode != 0:
         said = _first_line(err.decode("utf-8", "replace"))
         if len(said) > _SHOWN_STDERR:
@@ -94,11 +132,15 @@ def _run_command(account: Account, command: str, timeout: float) -> str:
     return out.decode("utf-8", "replace")
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
+def _signal_group(process: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    _signal_group(process)
     try:
         process.communicate(timeout=5)  # reap it; the pipes close once the group is gone
     except subprocess.TimeoutExpired:

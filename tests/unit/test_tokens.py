@@ -3,14 +3,16 @@ line said when there is none (naming the account and the file or command, never 
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from imapcopy_tui.engine.account import Account, AuthMethod
+from imapcopy_tui.engine.interrupt import Interrupter
 from imapcopy_tui.engine.tokens import fetch_token
-from imapcopy_tui.errors import TokenError, UsageError
+from imapcopy_tui.errors import ConnectionInterrupted, TokenError, UsageError
 
 TOKEN = "ya29.a0AfH6SM-tok_en/x+y=="
 WHERE = "source account alice@example.org on imap.example.org:993"
@@ -125,6 +127,46 @@ def _running(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state not in ("Z", "X")
+
+
+def test_a_stop_kills_a_token_command_still_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the job stops, a token command still running (up to a minute) is killed with
+    its children at once, and the fetch ends as a stop, not as a token error."""
+    pid_file = tmp_path / "pid"
+    monkeypatch.setenv("PID_FILE", str(pid_file))
+    interrupter = Interrupter()
+    errors: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            fetch_token(by_command('sleep 30 & echo $! > "$PID_FILE"; wait'), timeout=60,
+                        interrupter=interrupter)
+        except BaseException as exc:  # noqa: BLE001 - the test looks at it
+            errors.append(exc)
+
+    thread = threading.Thread(target=fetch, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not (pid_file.exists() and pid_file.read_text().strip()):
+        assert time.monotonic() < deadline, "the token command did not start"
+        time.sleep(0.02)
+    started = time.monotonic()
+    interrupter.trip()
+    thread.join(10)
+    assert not thread.is_alive() and time.monotonic() - started < 2
+    assert len(errors) == 1 and isinstance(errors[0], ConnectionInterrupted), errors
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _running(child)
+    with pytest.raises(ConnectionInterrupted):  # after the stop, no command is run at all
+        fetch_token(by_command(f"echo run > {tmp_path / 'ran'}; echo tok"),
+                    interrupter=interrupter)
+    time.sleep(0.2)
+    assert not (tmp_path / "ran").exists()
 
 
 def test_long_command_is_shortened_in_messages() -> None:
