@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from imapcopy_tui.engine.account import Account
+from imapcopy_tui.engine.bulk import OutgoingMessage
 from imapcopy_tui.engine.session import (
     CompressionOutcome,
     CompressionResult,
     FolderState,
     FolderStatus,
-    OutgoingMessage,
     RawFolder,
 )
 from imapcopy_tui.engine.wire import FetchedMessage

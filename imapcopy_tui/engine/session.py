@@ -34,9 +34,10 @@ from imapcopy_tui.engine.answers import (
     server_words,
     translate,
 )
+from imapcopy_tui.engine.bulk import OutgoingMessage, multiappend_streamed, uid_fetch
 from imapcopy_tui.engine.interrupt import STOPPED, Interrupter, make_interruptibly
 from imapcopy_tui.engine.tokens import fetch_token
-from imapcopy_tui.engine.wire import FetchedMessage, format_internal_date, parse_fetch
+from imapcopy_tui.engine.wire import FetchedMessage, parse_fetch
 from imapcopy_tui.errors import (
     AuthError,
     ConfigError,
@@ -50,12 +51,8 @@ from imapcopy_tui.errors import (
 # All Mail) is longer.  The module-wide limit is raised once, here, where imaplib is used.
 imaplib._MAXLINE = max(imaplib._MAXLINE, 64 * 1024 * 1024)  # type: ignore[attr-defined]
 _CAPABILITY_CODE = re.compile(rb"\[CAPABILITY ([^\]]+)\]", re.IGNORECASE)
-_COALESCE_BELOW = 64 * 1024  # smaller messages are gathered into one write
 _STATUS_ITEM = re.compile(rb"(MESSAGES|UIDNEXT|UIDVALIDITY|HIGHESTMODSEQ) (\d+)")
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
-# An untagged response: "* 12 FETCH (...)" (a number first) or "* OK ...", "* BYE ...".
-_UNTAGGED = re.compile(rb"\* (?:(\d+) )?([A-Za-z-]+)(?: (.*))?\Z", re.DOTALL)
-_LITERAL_AT_END = re.compile(rb"\{(\d+)\}\Z")
 
 
 @dataclass(frozen=True)
@@ -130,15 +127,6 @@ class FolderStatus:
     # RFC 7162, asked only of a server that offers CONDSTORE; None when not asked, or when
     # the folder keeps no mod-sequences (the server then answers 0).
     highestmodseq: int | None = None
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """A message to APPEND: its exact bytes, flags and keywords, and internal date."""
-
-    raw: bytes
-    flags: tuple[str, ...]
-    internal_date: datetime | None
 
 
 @dataclass(frozen=True)
@@ -557,59 +545,11 @@ class ImapSession:
         if not uids:
             return {}
         with self._guard():
-            typ, data = self._uid_fetch(uid_set(uids), " ".join(items))
+            typ, data = uid_fetch(self._client._imap, uid_set(uids), " ".join(items))
         if typ != "OK":
             words = as_text(data[0]) if data and data[0] else typ
             raise refusal(self.account.describe(), words)
         return parse_fetch(data)
-
-    def _uid_fetch(
-        self, uids: str, items: str
-    ) -> tuple[str, list[bytes | tuple[bytes, bytes]]]:
-        """``UID FETCH``, its answer read here: imaplib's general loop tries several
-        regular expressions and writes a log entry for every line, a sixth of the CPU of a
-        copy.  Returns what ``imaplib.IMAP4.uid`` would: the FETCH responses as imaplib
-        shapes them (a line, or a line and its literal) after OK, the text after NO.
-        Other untagged responses (EXISTS, EXPUNGE...) are read and set aside.
-        """
-        imap = self._client._imap
-        tag = imap._new_tag()  # registers the tag, as imaplib does for its own commands
-        imap.send(b"%s UID FETCH %s (%s)\r\n" % (tag, uids.encode("ascii"), items.encode("ascii")))
-        done = tag + b" "
-        readline, read = imap.readline, imap.read
-        fetched: list[bytes | tuple[bytes, bytes]] = []
-        while True:
-            line = readline()
-            if not line.endswith(b"\r\n"):
-                raise imaplib.IMAP4.abort(
-                    "socket error: " + (f"unterminated line: {line[:80]!r}" if line else "EOF")
-                )
-            line = line[:-2]
-            if line.startswith(done):
-                del imap.tagged_commands[tag]
-                status, _, text = line[len(done) :].partition(b" ")
-                typ = status.decode("ascii", "replace").upper()
-                if typ == "BAD":
-                    raise imaplib.IMAP4.error(f"UID command error: BAD [{text!r}]")
-                return typ, fetched if typ == "OK" else [text]
-            untagged = _UNTAGGED.match(line)
-            if untagged is None:
-                raise imaplib.IMAP4.abort(f"unexpected response: {line[:80]!r}")
-            number, kind, rest = untagged.groups()
-            if kind.upper() == b"BYE":
-                raise imaplib.IMAP4.abort(line[2:].decode("utf-8", "replace"))
-            keep = number is not None and kind.upper() == b"FETCH"
-            piece = number + b" " + (rest or b"") if keep else b""
-            while (literal := _LITERAL_AT_END.search(line)) is not None:
-                value = read(int(literal.group(1)))
-                if keep:
-                    fetched.append((piece, value))
-                line = readline()
-                if not line.endswith(b"\r\n"):
-                    raise imaplib.IMAP4.abort("socket error: unterminated line after a literal")
-                piece = line = line[:-2]
-            if keep:
-                fetched.append(piece)
 
     @property
     def can_append_many(self) -> bool:
@@ -633,7 +573,12 @@ class ImapSession:
         """
         with self._guard():
             if self.has("LITERAL+"):
-                typ, data = self._multiappend_streamed(folder, messages)
+                typ, data = multiappend_streamed(
+                    self._client._imap,
+                    self._client._normalise_folder(folder),
+                    messages,
+                    binary_allowed=self.has("BINARY"),
+                )
             else:
                 typ, data = self._client.multiappend(
                     folder,
@@ -647,34 +592,6 @@ class ImapSession:
         if typ != "OK":
             words = as_text(data[0]) if data and data[0] else typ
             raise refusal(self.account.describe(), words)
-
-    def _multiappend_streamed(
-        self, folder: str, messages: Sequence[OutgoingMessage]
-    ) -> tuple[str, list[Any]]:
-        imap = self._client._imap
-        tag = imap._new_tag()  # registers the tag, so imaplib collects its answer
-        binary_allowed = self.has("BINARY")
-        # Small messages are gathered and joined once (a bytearray grown message by message
-        # copied each byte several times); a large one goes out from its own buffer.
-        pending = [tag + b" APPEND " + self._client._normalise_folder(folder)]
-        for message in messages:
-            flags = " ".join(message.flags).encode("ascii")
-            date = b""
-            if message.internal_date is not None:
-                date = b' "' + format_internal_date(message.internal_date).encode() + b'"'
-            # NUL bytes only travel in a binary literal (RFC 3516); see can_append_nul.
-            binary = b"~" if binary_allowed and b"\x00" in message.raw else b""
-            pending.append(b" (%s)%s %s{%d+}\r\n" % (flags, date, binary, len(message.raw)))
-            if len(message.raw) < _COALESCE_BELOW:
-                pending.append(message.raw)
-                continue
-            imap.send(b"".join(pending))
-            pending.clear()
-            imap.send(message.raw)
-        pending.append(b"\r\n")
-        imap.send(b"".join(pending))
-        typ, data = imap._command_complete("APPEND", tag)
-        return typ, data
 
     def append(
         self, folder: str, message: bytes, flags: Iterable[str], internal_date: datetime | None

@@ -18,6 +18,7 @@ from typing import ParamSpec, TypeVar
 
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.budget import ByteBudget
+from imapcopy_tui.engine.bulk import OutgoingMessage
 from imapcopy_tui.engine.feed import FolderFeed
 from imapcopy_tui.engine.identity import fingerprint, header_section
 from imapcopy_tui.engine.ledger import Ledger, LedgerEntry, LedgerScope
@@ -31,7 +32,7 @@ from imapcopy_tui.engine.progress import (
     Severity,
     human_size,
 )
-from imapcopy_tui.engine.session import FolderState, ImapSession, OutgoingMessage
+from imapcopy_tui.engine.session import FolderState, ImapSession
 from imapcopy_tui.engine.wire import is_sendable_flag
 from imapcopy_tui.errors import ServerBusyError, ServerError
 

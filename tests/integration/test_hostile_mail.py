@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from imapcopy_tui.engine.bulk import OutgoingMessage
 from imapcopy_tui.engine.options import CopyOptions
-from imapcopy_tui.engine.session import OutgoingMessage, open_session
+from imapcopy_tui.engine.session import open_session
 from imapcopy_tui.storage.store import JobState
 from tests.dovecot import DovecotServer
 from tests.helpers import account, new_store, sync

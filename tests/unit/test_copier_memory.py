@@ -22,10 +22,10 @@ import pytest
 
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.budget import ByteBudget
+from imapcopy_tui.engine.bulk import OutgoingMessage
 from imapcopy_tui.engine.copier import Copier, CopyOptions
 from imapcopy_tui.engine.ledger import MemoryLedger
 from imapcopy_tui.engine.progress import CopyResult
-from imapcopy_tui.engine.session import OutgoingMessage
 from imapcopy_tui.engine.wire import FetchedMessage
 from imapcopy_tui.errors import ConnectionLostError, ServerError
 from tests.fakes import FakeServer, FakeSession, Stored, message

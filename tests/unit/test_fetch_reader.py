@@ -101,7 +101,7 @@ def test_modseq_items_in_fetch_answers_are_passed_over() -> None:
     assert found[9].header == b"Subject: a\r\n\r\n" and found[9].size == 14
 
 
-# --- the UID FETCH reader of the gateway (ImapSession._uid_fetch), on scripted answers ---
+# --- the UID FETCH reader (bulk.uid_fetch, through ImapSession.fetch), on scripted answers ---
 
 
 class ScriptedImap:

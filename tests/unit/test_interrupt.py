@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from imapcopy_tui.engine.account import Account, Security
+from imapcopy_tui.engine.bulk import OutgoingMessage
 from imapcopy_tui.engine.copier import Copier
 from imapcopy_tui.engine.interrupt import Interrupter, make_interruptibly
 from imapcopy_tui.engine.ledger import MemoryLedger
 from imapcopy_tui.engine.session import (
     ImapSession,
-    OutgoingMessage,
     Timeouts,
     open_session,
 )
