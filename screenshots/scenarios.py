@@ -11,9 +11,11 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Input
 
 from imapcopy_tui.engine.account import Account, Security
@@ -149,11 +151,16 @@ async def _settle(pilot: Pilot[int]) -> None:
     await pilot.pause()
 
 
-def _push(make: Callable[[ImapCopyApp], object]) -> Step:
+def _store(app: ImapCopyApp) -> JobStore:
+    assert app.store is not None, "the scenarios' app always has its database"
+    return app.store
+
+
+def _push(make: Callable[[ImapCopyApp], Screen[Any]]) -> Step:
     async def run(pilot: Pilot[int]) -> None:
         app = pilot.app
         assert isinstance(app, ImapCopyApp)
-        app.push_screen(make(app))  # type: ignore[arg-type]
+        app.push_screen(make(app))
         await _settle(pilot)
 
     return run
@@ -163,8 +170,8 @@ def _job(kind: str) -> Step:
     async def run(pilot: Pilot[int]) -> None:
         app = pilot.app
         assert isinstance(app, ImapCopyApp)
-        ids = seed_jobs(app.store)
-        app.push_screen(ProgressScreen(app.store, ids[kind]))
+        ids = seed_jobs(_store(app))
+        app.push_screen(ProgressScreen(_store(app), ids[kind]))
         await _settle(pilot)
 
     return run
@@ -186,7 +193,7 @@ async def _oauth2_settings(pilot: Pilot[int]) -> None:
 async def _seed(pilot: Pilot[int]) -> None:
     app = pilot.app
     assert isinstance(app, ImapCopyApp)
-    seed_jobs(app.store)
+    seed_jobs(_store(app))
     await pilot.pause()
 
 
@@ -198,7 +205,7 @@ SCENARIOS = [
     Scenario("4-connection-failed", before=_push(lambda app: ConnectScreen(
         "source", app.catalogue.get("ovh_mx_plan"), SOURCE)), connection_fails=True),
     Scenario("5-sync", before=_push(
-        lambda app: SyncScreen(app.store, SOURCE, DESTINATION, preview=demo_plan))),
+        lambda app: SyncScreen(_store(app), SOURCE, DESTINATION, preview=demo_plan))),
     Scenario("6-progress", before=_job("running")),
     Scenario("7-finished-with-errors", before=_job("errors")),
     Scenario("8-status", before=_seed, press=("ctrl+s", *"alice@gmail.com", "enter")),
@@ -208,6 +215,6 @@ SCENARIOS = [
     Scenario("12-oauth2-settings", before=_oauth2_settings),
     # The compression list open, reached from the Sync button with Shift+Tab.
     Scenario("13-sync-compression", before=_push(
-        lambda app: SyncScreen(app.store, SOURCE, DESTINATION, preview=demo_plan)),
+        lambda app: SyncScreen(_store(app), SOURCE, DESTINATION, preview=demo_plan)),
         press=("shift+tab", "enter")),
 ]
