@@ -21,11 +21,13 @@ from imapcopy_tui.engine.session import Compression
 from imapcopy_tui.storage.store import JobState, JobStore
 from imapcopy_tui.tui.app import ImapCopyApp
 from imapcopy_tui.tui.screens import sync as sync_screen
+from imapcopy_tui.tui.screens.progress import ProgressScreen
 from imapcopy_tui.tui.screens.sync import SyncScreen
 from tests.corpus import read_folder
 from tests.dovecot import DovecotServer
 from tests.faultproxy import FaultProxy
 from tests.helpers import account, is_report
+from tests.tui.test_flow import arrive, record_launches, wait_for
 
 SIZE = (80, 24)
 
@@ -68,7 +70,9 @@ async def test_the_choice_reaches_the_copy_options(
         await pilot.pause()
         await choose_compression(pilot, downs)
         await pilot.press("enter")  # Sync
-        await pilot.pause()
+        # The button's press reaches the screen through the message queues: wait for the
+        # launch rather than leave the app at once (see arrive in test_flow).
+        await wait_for(pilot, lambda: started)
     (options,) = started
     assert options.compress is expected
     sent = json.loads(json.dumps(options.to_dict()))  # as launch_detached passes it on
@@ -99,7 +103,8 @@ def _inbox(server: DovecotServer, user: str) -> list[Any]:
 
 @pytest.mark.dovecot
 async def test_always_reaches_the_detached_runner_and_compresses(
-    tmp_path: Path, dovecot_zlib: DovecotServer, make_user: Any
+    tmp_path: Path, dovecot_zlib: DovecotServer, make_user: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """"Always, when the server offers it", chosen with the keyboard, makes the detached
     runner send COMPRESS on every connection of both sides (seen by a proxy; automatic
@@ -113,6 +118,7 @@ async def test_always_reaches_the_detached_runner_and_compresses(
     ) as d:
         src = account(dovecot_zlib, src_user, port=s.port)
         dst = account(dovecot_zlib, dst_user, "destination", port=d.port)
+        launched = record_launches(monkeypatch)
         app = ImapCopyApp(db_path=db)
         async with app.run_test(size=SIZE) as pilot:
             # No plan: its connections, made before the choice, are not the job's.
@@ -120,8 +126,8 @@ async def test_always_reaches_the_detached_runner_and_compresses(
             await pilot.pause()
             await choose_compression(pilot, 1)
             await pilot.press("enter")  # Sync
-            await pilot.pause()
-            (runner,) = app.runners
+            await arrive(pilot, ProgressScreen)
+            (runner,) = launched
             store = JobStore(db)
             deadline = time.monotonic() + 60
             while store.jobs()[0].state.active and time.monotonic() < deadline:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Static
 
+from imapcopy_tui.launcher import launch_detached
 from imapcopy_tui.storage.store import JobState, JobStore
 from imapcopy_tui.tui.app import ImapCopyApp
+from imapcopy_tui.tui.screens import sync as sync_screen
 from imapcopy_tui.tui.screens.connect import ConnectScreen
 from imapcopy_tui.tui.screens.progress import ProgressScreen
 from imapcopy_tui.tui.screens.service import ServiceScreen
@@ -38,11 +43,36 @@ async def wait_for(pilot: Pilot[int], condition: object, seconds: float = 30.0) 
         await pilot.pause(0.05)
 
 
+async def arrive(pilot: Pilot[int], kind: type[Screen[Any]]) -> None:
+    """Until the app shows a screen of this kind.  A step that goes through the app (the
+    screen posts a message, the app pushes the next screen) takes more than one round of
+    the message queues; pause() waits for the rounds queued when it is called, then for
+    the process to look idle, which a process starved of CPU (a busy CI machine) can look
+    at once: wait for what the step does, not for a number of pauses."""
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, kind))
+    await pilot.pause()
+
+
+def record_launches(monkeypatch: pytest.MonkeyPatch) -> list[subprocess.Popen[bytes]]:
+    """The detached runners the Sync button starts, kept here: ``app.runners`` drops a
+    runner that has ended (the app reaps them every 2 s), and a quick copy may be over
+    before the test looks (7 runs in 10 of test_job_survives_the_app_exiting under load:
+    the copy was over before the key press after Sync had been handled)."""
+    launched: list[subprocess.Popen[bytes]] = []
+    real = launch_detached
+
+    def launch(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        launched.append(real(*args, **kwargs))
+        return launched[-1]
+
+    monkeypatch.setattr(sync_screen, "launch_detached", launch)
+    return launched
+
+
 async def choose_other(pilot: Pilot[int]) -> None:
     assert isinstance(pilot.app.screen, ServiceScreen)
     await pilot.press(*"other", "enter")
-    await pilot.pause()
-    assert isinstance(pilot.app.screen, SettingsScreen)
+    await arrive(pilot, SettingsScreen)
 
 
 async def type_settings(pilot: Pilot[int], server: DovecotServer, login: str,
@@ -60,7 +90,7 @@ async def type_settings(pilot: Pilot[int], server: DovecotServer, login: str,
 
 async def test_connection(pilot: Pilot[int]) -> ConnectScreen:
     await pilot.press("ctrl+t")
-    await pilot.pause()
+    await arrive(pilot, ConnectScreen)
     screen = pilot.app.screen
     assert isinstance(screen, ConnectScreen)
     await wait_for(pilot, lambda: screen.finished)
@@ -89,15 +119,14 @@ async def test_keyboard_flow_copies_everything_and_status_says_finished(
         assert text_of(app, "#step-1") == "1. Testing the connection to your account..."
         assert text_of(app, "#step-2") == "2. The connection to your account has been established."
         await pilot.press("enter")
-        await pilot.pause()
+        await arrive(pilot, ServiceScreen)
         assert isinstance(app.screen, ServiceScreen) and app.screen.side == "destination"
 
         await choose_other(pilot)
         await type_settings(pilot, dovecot_dst, unique_user, dovecot_dst.password)
         await test_connection(pilot)
         await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, SyncScreen)
+        await arrive(pilot, SyncScreen)
         assert f"From  {src_user} on" in text_of(app, "#summary")
         # The plan, from the real servers, before anything is copied.
         await wait_for(pilot, lambda: "INBOX" in text_of(app, "#plan"))
@@ -106,8 +135,7 @@ async def test_keyboard_flow_copies_everything_and_status_says_finished(
         assert plan[0] == f"INBOX: {inbox} message{'s' * (inbox != 1)}"
         assert "Archive/2019/Q1 (new): 2 messages" in plan
         await pilot.press("enter")  # the Sync button has the focus
-        await pilot.pause()
-        assert isinstance(app.screen, ProgressScreen)
+        await arrive(pilot, ProgressScreen)
         progress = app.screen
         headlines: set[str] = set()
 
@@ -126,7 +154,7 @@ async def test_keyboard_flow_copies_everything_and_status_says_finished(
         await pilot.pause()
         assert isinstance(app.screen, StatusScreen)
         await pilot.press(*src_user, "enter")
-        await pilot.pause()
+        await wait_for(pilot, lambda: text_of(app, "#job-headline") != "")
         assert text_of(app, "#job-headline") == "The sync of your accounts is finished."
         del connect
     assert_identical(corpus, dovecot_dst, unique_user)
@@ -207,19 +235,21 @@ async def test_job_survives_the_app_exiting(
     dovecot_dst: DovecotServer,
     corpus_source: tuple[str, Corpus],
     unique_user: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Quit the app right after Sync: the detached runner finishes the copy alone."""
     src_user, corpus = corpus_source
     db = tmp_path / "jobs.sqlite3"
     src = account(dovecot_src, src_user)
     dst = account(dovecot_dst, unique_user, "destination")
+    launched = record_launches(monkeypatch)
     app = ImapCopyApp(db_path=db)
     async with app.run_test(size=SIZE) as pilot:
         app.push_screen(SyncScreen(app.store, src, dst))
         await pilot.pause()
         await pilot.press("ctrl+y")
-        await pilot.pause()
-        (runner,) = app.runners
+        await arrive(pilot, ProgressScreen)
+        (runner,) = launched
         await pilot.press("ctrl+q")
     assert runner.poll() is None or runner.returncode == 0  # not killed with the app
     store = JobStore(db)
@@ -273,10 +303,7 @@ async def test_sync_respects_the_providers_connection_limit(
 ) -> None:
     """Gmail allows about 15 connections per account; a preset's limit below our default
     caps the parallel pairs of the job the Sync button starts."""
-    import subprocess
-
     from imapcopy_tui.engine.account import Account
-    from imapcopy_tui.tui.screens import sync as sync_screen
 
     started: list[int] = []
 

@@ -4,6 +4,7 @@ settings file it could not read."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -17,18 +18,21 @@ from imapcopy_tui.tui.app import ImapCopyApp
 from imapcopy_tui.tui.messages import ConnectionVerified
 from imapcopy_tui.tui.screens.service import ServiceScreen
 from imapcopy_tui.tui.screens.settings import SettingsScreen
+from tests.tui.test_flow import arrive
 
 SIZE = (80, 24)
 
 
 async def toasts(pilot: Pilot[int], count: int = 1) -> list[str]:
     """The text of the notices on the screen, as the user reads it, once ``count`` show."""
-    for _ in range(40):  # the toast rack fills after the screen's next refresh
+    # The toast rack fills after the screen's next refresh: a deadline, not a number of
+    # short pauses, so that a slow machine gets as long as it needs.
+    deadline = time.monotonic() + 30
+    while True:
         shown = [toast.render().plain for toast in pilot.app.screen.query(Toast)]
-        if len(shown) >= count:
+        if len(shown) >= count or time.monotonic() > deadline:
             return shown
         await pilot.pause(0.05)
-    return shown
 
 
 def app_with_presets(tmp_path: Path, presets: str) -> ImapCopyApp:
@@ -63,8 +67,7 @@ async def test_preset_names_are_shown_as_typed(tmp_path: Path) -> None:
         assert str(getattr(prompt, "plain", prompt)) == "Lab [EU] [/]  imap.lab.example"
         assert app.screen.query_one("#note", Static).render().plain == "Use the [b]VPN[/b]"
         await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, SettingsScreen)
+        await arrive(pilot, SettingsScreen)
         texts = [w.render().plain for w in app.screen.query(".title, .note").results(Static)]
         assert texts == ["Source mailbox - service: Lab [EU] [/]", "Use the [b]VPN[/b]"]
 

@@ -36,7 +36,12 @@ def test_oversized_request_takes_the_whole_budget_in_turn() -> None:
     order: list[str] = []
     big = threading.Thread(target=lambda: order.append(f"big {budget.acquire(500)}"))
     big.start()
-    time.sleep(0.1)
+    # The big one must be in line before the small one asks: after a fixed 0.1 s it may
+    # not be on a busy machine, and the small one, first in line, would fit and go.
+    deadline = time.monotonic() + 10
+    while not budget._waiting and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(budget._waiting) == 1
     small = threading.Thread(target=lambda: order.append(f"small {budget.acquire(5)}"))
     small.start()
     time.sleep(0.3)

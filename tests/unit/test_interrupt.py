@@ -226,11 +226,16 @@ def test_the_end_of_a_job_is_not_held_by_its_stop_watcher() -> None:
 
     source = Account(host="src", login="a", password="x")
     destination = Account(host="dst", login="b", password="y", role="destination")
-    started = time.monotonic()
+    took: list[float] = []
     for _ in range(5):
+        started = time.monotonic()
         with pytest.raises(AuthError):
             Copier(source, destination, MemoryLedger(), connect=refused).run()
-    assert time.monotonic() - started < 0.1
+        took.append(time.monotonic() - started)
+    # The fastest of five jobs, not their sum: the late end was in every job (each took
+    # about 0.1 s), while a busy machine (CI, with CPU steal) may hold back one job or two;
+    # the five together took up to 50 ms here under load, too near a bound of 0.1 s.
+    assert min(took) < 0.05, took
     assert not [t for t in threading.enumerate() if t.name == "cancel-watch"]
 
 
