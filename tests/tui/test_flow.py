@@ -25,6 +25,7 @@ from imapcopy_tui.tui.screens.status import StatusScreen
 from imapcopy_tui.tui.screens.sync import SyncScreen
 from tests.corpus import Corpus
 from tests.dovecot import DovecotServer
+from tests.faultproxy import FaultProxy
 from tests.helpers import account, assert_identical
 
 pytestmark = pytest.mark.dovecot
@@ -234,13 +235,16 @@ async def test_job_survives_the_app_exiting(
     dovecot_src: DovecotServer,
     dovecot_dst: DovecotServer,
     corpus_source: tuple[str, Corpus],
+    source_proxy: FaultProxy,
     unique_user: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Quit the app right after Sync: the detached runner finishes the copy alone."""
+    """Quit the app in the middle of the copy: the detached runner finishes it alone."""
     src_user, corpus = corpus_source
     db = tmp_path / "jobs.sqlite3"
-    src = account(dovecot_src, src_user)
+    # The source answers slowly, so the copy is still under way when the app quits.
+    source_proxy.delay = 0.05
+    src = account(dovecot_src, src_user, port=source_proxy.port)
     dst = account(dovecot_dst, unique_user, "destination")
     launched = record_launches(monkeypatch)
     app = ImapCopyApp(db_path=db)
@@ -250,10 +254,13 @@ async def test_job_survives_the_app_exiting(
         await pilot.press("ctrl+y")
         await arrive(pilot, ProgressScreen)
         (runner,) = launched
+        (job,) = JobStore(db).jobs()
+        total = sum(len(messages) for messages in corpus.messages.values())
+        assert job.state.active and job.messages_copied < total, job
         await pilot.press("ctrl+q")
-    assert runner.poll() is None or runner.returncode == 0  # not killed with the app
+    assert runner.poll() is None  # not killed with the app: still copying
     store = JobStore(db)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while store.jobs()[0].state.active and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
     (job,) = store.jobs()
