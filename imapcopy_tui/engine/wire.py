@@ -28,6 +28,12 @@ _DATE = re.compile(rb'[( ]INTERNALDATE "([^"]+)"')
 _LITERAL = re.compile(rb"[( ](BODY\[(?:HEADER)?\]) \{\d+\}\x00(\d+)\x00")
 _NIL_BODY = re.compile(rb"[( ](BODY\[(?:HEADER)?\]) NIL")
 _QUOTED_BODY = re.compile(rb'[( ](BODY\[(?:HEADER)?\]) "((?:[^"\\]|\\.)*)"')
+# Dovecot's (and most servers') answer to ``UID FETCH (BODY.PEEK[])``, as _responses gives
+# it (the literal's index between NULs), and to ``UID FETCH (FLAGS INTERNALDATE RFC822.SIZE)``.
+_USUAL_BODY = re.compile(rb"\d+ \(UID (\d+) BODY\[\] \{\d+\}\x00(\d+)\x00\)")
+_USUAL_METADATA = re.compile(
+    rb'\d+ \(UID (\d+) FLAGS \(([^)]*)\) INTERNALDATE "([^"]+)" RFC822\.SIZE (\d+)\)'
+)
 # RFC 3501 date-time, without its quotes: day (space-padded or two digits), month, 4-digit
 # year, time and a +hhmm zone.
 _DATE_TIME = re.compile(
@@ -97,14 +103,6 @@ def parse_fetch(data: list[bytes | tuple[bytes, bytes]]) -> dict[int, FetchedMes
         else:
             _read_response(text, literals, found)
     return found
-
-
-# Dovecot's (and most servers') answer to ``UID FETCH (BODY.PEEK[])``, as _responses gives
-# it (the literal's index between NULs), and to ``UID FETCH (FLAGS INTERNALDATE RFC822.SIZE)``.
-_USUAL_BODY = re.compile(rb"\d+ \(UID (\d+) BODY\[\] \{\d+\}\x00(\d+)\x00\)")
-_USUAL_METADATA = re.compile(
-    rb'\d+ \(UID (\d+) FLAGS \(([^)]*)\) INTERNALDATE "([^"]+)" RFC822\.SIZE (\d+)\)'
-)
 
 
 def _message(found: dict[int, FetchedMessage], uid: int) -> FetchedMessage:
