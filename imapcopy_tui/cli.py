@@ -30,7 +30,7 @@ from imapcopy_tui.engine.account import (
     check_host,
     check_port,
 )
-from imapcopy_tui.engine.copier import CopyOptions
+from imapcopy_tui.engine.options import DEFAULT_CONNECTIONS, FAST_LINK_CONNECTIONS, CopyOptions
 from imapcopy_tui.engine.session import Compression, ConnectStep, Timeouts, test_connection
 from imapcopy_tui.engine.special import GmailViews, MappingRules
 from imapcopy_tui.errors import (
@@ -224,8 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help=f"connection pairs copying folders in parallel (default {CopyOptions.connections}, "
-        "or a preset's lower limit; N overrides the preset's limit)",
+        help=f"connection pairs copying folders in parallel (default {DEFAULT_CONNECTIONS}, "
+        f"{FAST_LINK_CONNECTIONS} when both servers answer within 10 ms, or a preset's lower "
+        "limit; N overrides the preset's limit)",
     )
     sync.add_argument(
         "--max-reconnects",
@@ -508,9 +509,9 @@ def _preset_size_limit(args: argparse.Namespace) -> int | None:
     return load_presets().get(args.preset2).max_message_bytes
 
 
-def _connections(args: argparse.Namespace) -> int:
-    """Parallel pairs: what the user asked for, else the default within the providers'
-    limits (Gmail allows about 15 connections per account)."""
+def _connections(args: argparse.Namespace) -> int | None:
+    """Parallel pairs: what the user asked for, else the engine's choice (None) within
+    the providers' limits (Gmail allows about 15 connections per account)."""
     if args.connections is not None and args.connections < 1:
         raise UsageError("--connections must be at least 1")
     limits = []
@@ -523,7 +524,8 @@ def _connections(args: argparse.Namespace) -> int:
             if limit:
                 limits.append(limit)
     if args.connections is None:
-        return int(min([CopyOptions.connections, *limits]))
+        lowest = min(limits, default=DEFAULT_CONNECTIONS)
+        return lowest if lowest < DEFAULT_CONNECTIONS else None
     if limits and args.connections > min(limits):
         print(
             f"imapcopy: warning: --connections {args.connections} is above the provider's "

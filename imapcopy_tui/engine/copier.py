@@ -2,7 +2,8 @@
 
 One connection pair plans the job (see :mod:`planning`: folders, namespaces, mapping,
 STATUS of every folder, missing folders created parents first) and settles the folders
-that need nothing; then up to ``CopyOptions.connections`` pairs take the other folders,
+that need nothing; then up to ``CopyOptions.connections`` pairs (by default fewer on a fast
+link, see :meth:`Copier._settle_connections`) take the other folders,
 largest first, each folder appended by one pair (the per-folder steps live in
 :mod:`transfer`; pairs with nothing left fetch ahead for others, see :mod:`sharing`):
 
@@ -46,7 +47,7 @@ from imapcopy_tui.engine.ledger import (
     LedgerEntry,
     LedgerScope,
 )
-from imapcopy_tui.engine.options import CopyOptions
+from imapcopy_tui.engine.options import DEFAULT_CONNECTIONS, FAST_LINK_CONNECTIONS, CopyOptions
 from imapcopy_tui.engine.pacing import MAX_SUGGESTED_WAIT, BatchSizer, Pacer, RateLimit
 from imapcopy_tui.engine.planning import PlanningMixin
 from imapcopy_tui.engine.progress import (
@@ -148,6 +149,9 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
         self.options = options or CopyOptions()
         self.cancel = cancel or threading.Event()
         self._connect = connect
+        # Pairs for this job: what the options say, or settled on the first pair's links.
+        self._connections = self.options.connections or DEFAULT_CONNECTIONS
+        self._connections_settled = self.options.connections is not None
         self.result = CopyResult(dry_run=self.options.dry_run)
         self._drops: dict[tuple[str, int], int] = {}
         self._careful_folders: set[str] = set()
@@ -199,7 +203,8 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
         """Copy everything; return what happened.
 
         One connection pair plans the job and creates the missing folders (parents first);
-        then up to ``options.connections`` pairs copy folders in parallel, largest first,
+        then up to ``options.connections`` pairs (see :meth:`_settle_connections`) copy
+        folders in parallel, largest first,
         each folder appended by one pair in source UID order (others may fetch ahead for
         it, see :mod:`sharing`).  Raises ``AuthError`` or a ``ConnectError`` when the
         job cannot go on, and ``CopyCancelled`` when the cancel event was set.
@@ -266,9 +271,9 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
         large = not self.options.dry_run and any(
             self._shared(counts.total) for _, counts in queue
         )
-        workers = max(1, min(self.options.connections, len(queue)))
+        workers = max(1, min(self._connections, len(queue)))
         if large:
-            workers = max(1, self.options.connections)
+            workers = max(1, self._connections)
         pending = deque(queue)
         firsts: list[tuple[ImapSession, ImapSession] | None] = [first] + [None] * (workers - 1)
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="copy")
@@ -356,7 +361,8 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
         while True:
             sessions = None
             try:
-                sessions = self._open_both()
+                sessions = self._open_both(measure=not self._connections_settled)
+                self._settle_connections(*sessions)
                 plan = self._plan(*sessions)
                 return sessions, plan
             except ConnectError as exc:
@@ -488,9 +494,25 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
             if sessions is not None:
                 close_pair(sessions)
 
-    def _open_both(self) -> tuple[ImapSession, ImapSession]:
+    def _settle_connections(self, src: ImapSession, dst: ImapSession) -> None:
+        """How many pairs the job uses, unless the options say: FAST_LINK_CONNECTIONS when
+        both links of the first pair were measured fast, else DEFAULT_CONNECTIONS.
+
+        Over a fast link a pair hardly waits: two keep both servers busy, and each more
+        costs both servers a login and the copy CPU for nothing.  Over a slow one the
+        pairs are what hides the round trips.
+        """
+        if self._connections_settled:
+            return
+        self._connections_settled = True
+        links = [s.fast_link for s in (src, dst) if isinstance(s, ImapSession)]
+        if len(links) == 2 and all(links):
+            self._connections = FAST_LINK_CONNECTIONS
+
+    def _open_both(self, *, measure: bool = False) -> tuple[ImapSession, ImapSession]:
         """Log in to both accounts at once: over a slow link each login is several round
-        trips, and the two need not wait for each other."""
+        trips, and the two need not wait for each other.  With ``measure``, each link's
+        round trip is measured too, in the same thread as its login."""
         timeouts = self.options.timeouts
         with self._lock:
             compression = dict(self._compression)
@@ -500,10 +522,14 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
                 self.destination,
                 timeouts=timeouts,
                 compression=compression["destination"],
+                measure=measure,
             )
             try:
                 src = self._connected(
-                    self.source, timeouts=timeouts, compression=compression["source"]
+                    self.source,
+                    timeouts=timeouts,
+                    compression=compression["source"],
+                    measure=measure,
                 )
             except BaseException as exc:
                 if not isinstance(exc, Exception):  # Ctrl+C: the job is going away
@@ -535,7 +561,12 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
         return src, dst
 
     def _connected(
-        self, account: Account, *, timeouts: Timeouts, compression: Compression
+        self,
+        account: Account,
+        *,
+        timeouts: Timeouts,
+        compression: Compression,
+        measure: bool = False,
     ) -> ImapSession:
         """A connection the interrupter cuts when the job stops, the login included."""
         session = self._connect(
@@ -543,6 +574,12 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
         )
         if isinstance(session, ImapSession):  # a test's connector may wrap the one it opened
             self._interrupter.watch(session)
+            if measure:
+                try:
+                    session.round_trip()
+                except BaseException:
+                    session.close()
+                    raise
         return session
 
     def _check_cancel(self) -> None:

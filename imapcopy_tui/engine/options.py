@@ -10,6 +10,9 @@ from imapcopy_tui.engine.folders import Folder
 from imapcopy_tui.engine.session import Compression, Timeouts
 from imapcopy_tui.engine.special import GmailViews, MappingRules
 
+DEFAULT_CONNECTIONS = 4  # over a slow link: enough to hide the round trips
+FAST_LINK_CONNECTIONS = 2  # on a LAN: one pair copies while the other waits on a server
+
 
 @dataclass(frozen=True)
 class CopyOptions:
@@ -20,7 +23,11 @@ class CopyOptions:
     include: tuple[str, ...] = ()  # glob patterns on folder names ("Archive/*")
     exclude: tuple[str, ...] = ()
     folder_rules: MappingRules = field(default_factory=MappingRules)
-    connections: int = 4  # connection pairs copying folders in parallel
+    # Connection pairs copying folders in parallel.  None: DEFAULT_CONNECTIONS, or
+    # FAST_LINK_CONNECTIONS when both servers answer within SLOW_LINK_SECONDS (measured
+    # on the first pair): there more pairs hide no wait, and each costs both servers a
+    # login and the copy CPU.
+    connections: int | None = None
     max_reconnects: int = 5
     backoff_seconds: float = 2.0  # first wait after a lost connection; doubles each time
     max_backoff_seconds: float = 60.0

@@ -243,6 +243,7 @@ class ImapSession:
         self._interrupted = False
         self._closing = False  # close() began: it says LOGOUT (unless broken), then closes
         self._closed = False  # the socket is being or has been released
+        self._round_trip: float | None = None  # measured once, when first asked
 
     @property
     def compressed(self) -> bool:
@@ -252,6 +253,19 @@ class ImapSession:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    def round_trip(self) -> float:
+        """The link's round trip in seconds, measured the first time it is asked (two
+        NOOPs, see :func:`_round_trip`; auto compression may have measured it already)."""
+        if self._round_trip is None:
+            with self._guard():
+                self._round_trip = _round_trip(self._client)
+        return self._round_trip
+
+    @property
+    def fast_link(self) -> bool:
+        """Whether the link was measured and its round trip is under SLOW_LINK_SECONDS."""
+        return self._round_trip is not None and self._round_trip < SLOW_LINK_SECONDS
 
     @property
     def interrupted(self) -> bool:
@@ -712,7 +726,9 @@ def _round_trip(client: IMAPClient) -> float:
     return best
 
 
-def _start_compression(client: IMAPClient, mode: Compression) -> CompressionOutcome:
+def _start_compression(
+    session: ImapSession, client: IMAPClient, mode: Compression
+) -> CompressionOutcome:
     """``COMPRESS DEFLATE`` when ``mode`` asks for it and the server offers it; from its OK
     on, the connection is compressed both ways (see :mod:`compress`).
 
@@ -725,7 +741,7 @@ def _start_compression(client: IMAPClient, mode: Compression) -> CompressionOutc
         return _NOT_ASKED
     if not client.has_capability("COMPRESS=DEFLATE"):
         return CompressionOutcome(CompressionResult.NOT_OFFERED)
-    if mode is Compression.AUTO and _round_trip(client) < SLOW_LINK_SECONDS:
+    if mode is Compression.AUTO and session.round_trip() < SLOW_LINK_SECONDS:
         return _NOT_ASKED
     imap = client._imap
     tag = imap._new_tag()
@@ -807,7 +823,7 @@ def open_session(
                 )
             _start_tls(client, account)
         _log_in(client, account, token, interrupter)
-        session.compression = _start_compression(client, compression)
+        session.compression = _start_compression(session, client, compression)
     except (
         OSError, EOFError, imaplib.IMAP4.error, ssl.SSLError, ConnectError, AuthError, ConfigError
     ) as exc:

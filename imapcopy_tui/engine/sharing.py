@@ -36,6 +36,7 @@ class SharingMixin:
     """Pairs logged in ahead and helpers (see the module docstring)."""
 
     options: CopyOptions
+    _connections: int  # pairs for this job (see Copier._settle_connections)
     _lock: threading.Lock
     _local: threading.local
     _batch_size: BatchSizer
@@ -47,7 +48,7 @@ class SharingMixin:
     # Declared, not defined: this mixin comes first among the Copier's bases (its methods
     # replace the other mixins' no-op hooks), so a stub here would hide the real ones.
     _check_cancel: Callable[[], None]
-    _open_both: Callable[[], tuple[ImapSession, ImapSession]]
+    _open_both: Callable[..., tuple[ImapSession, ImapSession]]
     fetch_for: Callable[..., None]  # transfer.TransferMixin.fetch_for
 
     def _shared(self, messages: int) -> bool:
@@ -71,7 +72,7 @@ class SharingMixin:
                 self._starting -= 1
 
     def _offer_help(self, feed: Feed) -> None:
-        if self.options.connections > 1 and len(feed) >= HELP_FROM_BATCHES:
+        if self._connections > 1 and len(feed) >= HELP_FROM_BATCHES:
             with self._lock:
                 self._feeds.append(feed)
         self._settle_start()
@@ -83,7 +84,7 @@ class SharingMixin:
 
     def _help_wanted(self) -> bool:
         with self._lock:
-            return self.options.connections > 1 and bool(self._feeds or self._starting)
+            return self._connections > 1 and bool(self._feeds or self._starting)
 
     def _help(self, src: ImapSession | None) -> None:
         """Lend a source connection to folders other pairs are still appending: fetch their
@@ -93,7 +94,7 @@ class SharingMixin:
         costs speed, never mail: the batch goes back to the folder's own fetcher, and this
         connection simply stops helping.  A pair that never had a folder uses the source
         half of a pair logged in ahead (see _expect_work), or does not help: those were
-        counted for the job, and one more would exceed ``connections``.
+        counted for the job, and one more would exceed ``_connections``.
         """
         own = src is None
         try:
@@ -137,9 +138,9 @@ class SharingMixin:
         if self._preopening is not None or self.options.dry_run or not folders:
             return
         large = any(self._shared(messages) for _, messages in folders)
-        extra = min(self.options.connections, len(folders)) - 1
+        extra = min(self._connections, len(folders)) - 1
         if large:
-            extra = self.options.connections - 1
+            extra = self._connections - 1
         if extra <= 0:
             return
         self._preopening = ThreadPoolExecutor(max_workers=extra, thread_name_prefix="login")

@@ -132,6 +132,7 @@ class TransferMixin:
     """The per-folder steps of the Copier (see the module docstring)."""
 
     options: CopyOptions
+    _connections: int  # pairs for this job
     source: Account
     ledger: Ledger
     listener: CopyListener
@@ -527,7 +528,7 @@ class TransferMixin:
             source_uidvalidity,
             batches,
             self._budget,
-            ahead=max(1, self.options.connections),
+            ahead=max(1, self._connections),
             discard=_drop_bodies,
         )
         self._offer_help(feed)

@@ -117,3 +117,42 @@ def test_a_fetching_connection_cut_mid_answer_loses_and_doubles_nothing(
         copy_inbox(tmp_path, dovecot_src, dovecot_dst, proxy, src_user, dst_user)
     assert proxy.events["CUT_RESPONSE"] == 2
     assert_same_inbox(dovecot_dst, dst_user, expected)
+
+
+@pytest.mark.parametrize(
+    ("delay", "connections", "pairs"),
+    [
+        (0.0, None, 2),  # loopback: a fast link, the default takes two pairs
+        (0.015, None, 4),  # a 15 ms round trip to the source: a slow link, four
+        (0.0, 4, 4),  # asked for: four, however fast the link
+    ],
+    ids=["fast-link-default", "slow-link-default", "fast-link-asked-for-4"],
+)
+def test_the_default_pairs_follow_the_links_round_trip(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    make_user: object,
+    delay: float,
+    connections: int | None,
+    pairs: int,
+) -> None:
+    """A large folder gets every pair the job allows; how many, unless asked for, depends
+    on the first pair's links: more pairs hide round trips, on a fast link they only cost
+    logins.  Each pair has one source connection (counted at the proxy)."""
+    assert callable(make_user)
+    src_user, dst_user = make_user(), make_user()
+    expected = fill_inbox(dovecot_src, src_user, 60)
+    with FaultProxy(dovecot_src.host, dovecot_src.plain_port) as proxy:
+        proxy.delay = delay
+        outcome = sync(
+            new_store(tmp_path),
+            account(dovecot_src, src_user, port=proxy.port),
+            account(dovecot_dst, dst_user, "destination"),
+            send_report=False,
+            connections=connections,
+            fetch_batch_count=10,  # 60 messages: a folder shared by every pair
+        )
+    assert outcome.state is JobState.FINISHED, (outcome.failure, outcome.result.errors)
+    assert proxy.connections == pairs, proxy.lines
+    assert_same_inbox(dovecot_dst, dst_user, expected)

@@ -14,6 +14,7 @@ from textual.widgets import Button, Checkbox, Footer, Header, Label, Select, Sta
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.copier import Copier, CopyOptions
 from imapcopy_tui.engine.ledger import MemoryLedger
+from imapcopy_tui.engine.options import DEFAULT_CONNECTIONS
 from imapcopy_tui.engine.progress import CopyResult
 from imapcopy_tui.engine.session import Compression
 from imapcopy_tui.errors import ImapCopyError, JobExistsError
@@ -136,9 +137,9 @@ class SyncScreen(Screen[None]):
         except ImapCopyError as exc:
             show_message(error, f"{GENERAL_ERROR} {exc}")
             return
-        connections = CopyOptions.connections
-        if self.connection_limit:
-            connections = min(connections, self.connection_limit)
+        connections = None  # the engine's choice (see CopyOptions.connections)
+        if self.connection_limit and self.connection_limit < DEFAULT_CONNECTIONS:
+            connections = self.connection_limit
         options = CopyOptions(
             send_report=self.query_one("#report", Checkbox).value,
             connections=connections,
