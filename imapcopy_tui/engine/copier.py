@@ -3,7 +3,7 @@
 One connection pair plans the job (see :mod:`planning`: folders, namespaces, mapping,
 STATUS of every folder, missing folders created parents first) and settles the folders
 that need nothing; then up to ``CopyOptions.connections`` pairs (by default fewer on a fast
-link, see :meth:`Copier._settle_connections`) take the other folders,
+link, see :mod:`logins`) take the other folders,
 largest first, each folder appended by one pair (the per-folder steps live in
 :mod:`transfer`; pairs with nothing left fetch ahead for others, see :mod:`sharing`):
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import replace
@@ -47,7 +47,8 @@ from imapcopy_tui.engine.ledger import (
     LedgerEntry,
     LedgerScope,
 )
-from imapcopy_tui.engine.options import DEFAULT_CONNECTIONS, FAST_LINK_CONNECTIONS, CopyOptions
+from imapcopy_tui.engine.logins import Connector, LoginMixin
+from imapcopy_tui.engine.options import DEFAULT_CONNECTIONS, CopyOptions
 from imapcopy_tui.engine.pacing import MAX_SUGGESTED_WAIT, BatchSizer, Pacer, RateLimit
 from imapcopy_tui.engine.planning import PlanningMixin
 from imapcopy_tui.engine.progress import (
@@ -60,13 +61,9 @@ from imapcopy_tui.engine.progress import (
 )
 from imapcopy_tui.engine.report import build_report
 from imapcopy_tui.engine.session import (
-    Compression,
-    CompressionOutcome,
-    CompressionResult,
     FolderState,
     FolderStatus,
     ImapSession,
-    Timeouts,
     open_session,
 )
 from imapcopy_tui.engine.sharing import SharingMixin, close_pair
@@ -79,8 +76,6 @@ from imapcopy_tui.errors import (
     ServerBusyError,
     ServerError,
 )
-
-Connector = Callable[..., ImapSession]
 
 # The engine's front door: front ends import the copier and its options from here.
 __all__ = ["Connector", "Copier", "CopyOptions"]
@@ -128,7 +123,7 @@ class _Serialised(CopyListener):
             self._inner.waiting(delay, reason)
 
 
-class Copier(SharingMixin, PlanningMixin, TransferMixin):
+class Copier(SharingMixin, PlanningMixin, TransferMixin, LoginMixin):
     """Copies one account into another.  One instance runs one job, from one thread."""
 
     def __init__(
@@ -203,7 +198,7 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
         """Copy everything; return what happened.
 
         One connection pair plans the job and creates the missing folders (parents first);
-        then up to ``options.connections`` pairs (see :meth:`_settle_connections`) copy
+        then up to ``options.connections`` pairs (see :mod:`logins`) copy
         folders in parallel, largest first,
         each folder appended by one pair in source UID order (others may fetch ahead for
         it, see :mod:`sharing`).  Raises ``AuthError`` or a ``ConnectError`` when the
@@ -361,8 +356,7 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
         while True:
             sessions = None
             try:
-                sessions = self._open_both(measure=not self._connections_settled)
-                self._settle_connections(*sessions)
+                sessions = self._open_both()
                 plan = self._plan(*sessions)
                 return sessions, plan
             except ConnectError as exc:
@@ -493,94 +487,6 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
         finally:
             if sessions is not None:
                 close_pair(sessions)
-
-    def _settle_connections(self, src: ImapSession, dst: ImapSession) -> None:
-        """How many pairs the job uses, unless the options say: FAST_LINK_CONNECTIONS when
-        both links of the first pair were measured fast, else DEFAULT_CONNECTIONS.
-
-        Over a fast link a pair hardly waits: two keep both servers busy, and each more
-        costs both servers a login and the copy CPU for nothing.  Over a slow one the
-        pairs are what hides the round trips.
-        """
-        if self._connections_settled:
-            return
-        self._connections_settled = True
-        links = [s.fast_link for s in (src, dst) if isinstance(s, ImapSession)]
-        if len(links) == 2 and all(links):
-            self._connections = FAST_LINK_CONNECTIONS
-
-    def _open_both(self, *, measure: bool = False) -> tuple[ImapSession, ImapSession]:
-        """Log in to both accounts at once: over a slow link each login is several round
-        trips, and the two need not wait for each other.  With ``measure``, each link's
-        round trip is measured too, in the same thread as its login."""
-        timeouts = self.options.timeouts
-        with self._lock:
-            compression = dict(self._compression)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="login") as helper:
-            destination = helper.submit(
-                self._connected,
-                self.destination,
-                timeouts=timeouts,
-                compression=compression["destination"],
-                measure=measure,
-            )
-            try:
-                src = self._connected(
-                    self.source,
-                    timeouts=timeouts,
-                    compression=compression["source"],
-                    measure=measure,
-                )
-            except BaseException as exc:
-                if not isinstance(exc, Exception):  # Ctrl+C: the job is going away
-                    self._interrupter.trip()  # the destination's login is not waited for
-                try:
-                    destination.result().close()
-                except BaseException:  # noqa: BLE001 - the source's error is the one to show
-                    pass
-                raise
-        try:
-            dst = destination.result()
-        except BaseException:
-            src.close()
-            raise
-        for side, session in (("source", src), ("destination", dst)):
-            if compression[side] is Compression.AUTO:
-                with self._lock:
-                    self._compression[side] = (
-                        Compression.ON if session.compressed else Compression.OFF
-                    )
-            elif self.options.compress is Compression.ON and not session.compressed:
-                self._issue(  # one warning per side: _issue keeps one
-                    CopyIssue(
-                        f"the {side} server {_why_uncompressed(session.compression)}; "
-                        "copying uncompressed",
-                        severity=Severity.WARNING,
-                    )
-                )
-        return src, dst
-
-    def _connected(
-        self,
-        account: Account,
-        *,
-        timeouts: Timeouts,
-        compression: Compression,
-        measure: bool = False,
-    ) -> ImapSession:
-        """A connection the interrupter cuts when the job stops, the login included."""
-        session = self._connect(
-            account, timeouts=timeouts, compression=compression, interrupter=self._interrupter
-        )
-        if isinstance(session, ImapSession):  # a test's connector may wrap the one it opened
-            self._interrupter.watch(session)
-            if measure:
-                try:
-                    session.round_trip()
-                except BaseException:
-                    session.close()
-                    raise
-        return session
 
     def _check_cancel(self) -> None:
         if self.cancel.is_set():
@@ -870,16 +776,3 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin):
             self._issue(
                 CopyIssue(f"the report could not be delivered: {exc}", severity=Severity.WARNING)
             )
-
-
-def _why_uncompressed(outcome: CompressionOutcome) -> str:
-    """What the server did to a connection left uncompressed though compression was on:
-    not offering it is usual, refusing it once offered is the server's own choice."""
-    if outcome.result is CompressionResult.REFUSED:
-        refused = "refused it"
-    elif outcome.result is CompressionResult.REJECTED:
-        refused = "refused it as a bad command"
-    else:
-        return "does not offer compression (COMPRESS=DEFLATE)"
-    words = f" ({outcome.server_words})" if outcome.server_words else ""
-    return f"offers compression (COMPRESS=DEFLATE) but {refused}{words}"

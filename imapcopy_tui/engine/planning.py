@@ -66,9 +66,12 @@ class PlanningMixin:
     def _issue(self, issue: CopyIssue) -> None:
         raise NotImplementedError
 
-    def _expect_work(self, folders: Sequence[tuple[Folder, int]]) -> None:
+    def _expect_work(
+        self, folders: Sequence[tuple[Folder, int]], src: ImapSession, dst: ImapSession
+    ) -> None:
         """STATUS says these folders (with their message counts) probably need copying:
-        the copier may start logging in the connections they need."""
+        the copier may start logging in the connections they need (``src`` and ``dst``,
+        the planning pair, tell it how fast the links are)."""
 
     def _sleep(self, seconds: float) -> None:
         raise NotImplementedError
@@ -127,7 +130,9 @@ class PlanningMixin:
                 if (status := self._source_status.get(f.source_name)) is not None
                 and status.messages
                 and not self._source_unchanged(f)
-            ]
+            ],
+            src,
+            dst,
         )
         for folder in folders:
             counts = FolderCounts(

@@ -254,18 +254,16 @@ class ImapSession:
     def closed(self) -> bool:
         return self._closed
 
-    def round_trip(self) -> float:
-        """The link's round trip in seconds, measured the first time it is asked (two
-        NOOPs, see :func:`_round_trip`; auto compression may have measured it already)."""
+    def round_trip(self, tries: int = 2) -> float:
+        """The link's round trip in seconds, measured the first time it is asked (with
+        ``tries`` NOOPs, see :func:`_round_trip`; auto compression may have measured it).
+
+        Two by default, so that one late answer (this process busy) is not taken for a
+        slow link; one where taking a fast link for slow costs little."""
         if self._round_trip is None:
             with self._guard():
-                self._round_trip = _round_trip(self._client)
+                self._round_trip = _round_trip(self._client, tries)
         return self._round_trip
-
-    @property
-    def fast_link(self) -> bool:
-        """Whether the link was measured and its round trip is under SLOW_LINK_SECONDS."""
-        return self._round_trip is not None and self._round_trip < SLOW_LINK_SECONDS
 
     @property
     def interrupted(self) -> bool:
@@ -713,13 +711,12 @@ def _oauth2_login(
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
-def _round_trip(client: IMAPClient) -> float:
-    """The link's round trip in seconds: the faster of two NOOPs, which the server answers
-    doing next to nothing.  (The login exchange is no measure: Dovecot takes some 10 ms to
-    log in on loopback.)  Two, so that one late answer (this process busy) is not taken
-    for a slow link."""
+def _round_trip(client: IMAPClient, tries: int) -> float:
+    """The link's round trip in seconds: the fastest of ``tries`` NOOPs, which the server
+    answers doing next to nothing.  (The login exchange is no measure: Dovecot takes some
+    10 ms to log in on loopback.)"""
     best = float("inf")
-    for _ in range(2):
+    for _ in range(tries):
         started = time.monotonic()
         client._imap._simple_command("NOOP")
         best = min(best, time.monotonic() - started)

@@ -36,7 +36,7 @@ class SharingMixin:
     """Pairs logged in ahead and helpers (see the module docstring)."""
 
     options: CopyOptions
-    _connections: int  # pairs for this job (see Copier._settle_connections)
+    _connections: int  # pairs for this job (see logins.LoginMixin._settle_connections)
     _lock: threading.Lock
     _local: threading.local
     _batch_size: BatchSizer
@@ -48,7 +48,8 @@ class SharingMixin:
     # Declared, not defined: this mixin comes first among the Copier's bases (its methods
     # replace the other mixins' no-op hooks), so a stub here would hide the real ones.
     _check_cancel: Callable[[], None]
-    _open_both: Callable[..., tuple[ImapSession, ImapSession]]
+    _open_both: Callable[[], tuple[ImapSession, ImapSession]]
+    _settle_connections: Callable[[ImapSession, ImapSession], None]
     fetch_for: Callable[..., None]  # transfer.TransferMixin.fetch_for
 
     def _shared(self, messages: int) -> bool:
@@ -128,7 +129,9 @@ class SharingMixin:
             if own and src is not None:
                 src.close()
 
-    def _expect_work(self, folders: Sequence[tuple[Folder, int]]) -> None:
+    def _expect_work(
+        self, folders: Sequence[tuple[Folder, int]], src: ImapSession, dst: ImapSession
+    ) -> None:
         """Log in the extra pairs while planning finishes (CREATE, the destination's
         STATUS): over a slow link that is several round trips they need not wait for.
 
@@ -137,6 +140,7 @@ class SharingMixin:
         """
         if self._preopening is not None or self.options.dry_run or not folders:
             return
+        self._settle_connections(src, dst)
         large = any(self._shared(messages) for _, messages in folders)
         extra = min(self._connections, len(folders)) - 1
         if large:

@@ -155,4 +155,31 @@ def test_the_default_pairs_follow_the_links_round_trip(
         )
     assert outcome.state is JobState.FINISHED, (outcome.failure, outcome.result.errors)
     assert proxy.connections == pairs, proxy.lines
+    # Measured with one NOOP on the planning pair, only when the engine chooses.
+    assert proxy.commands["NOOP"] == (1 if connections is None else 0), proxy.lines
     assert_same_inbox(dovecot_dst, dst_user, expected)
+
+
+def test_a_rerun_with_nothing_to_copy_measures_nothing(
+    tmp_path: Path, dovecot_src: DovecotServer, dovecot_dst: DovecotServer, make_user: object
+) -> None:
+    """The links are measured only when there is mail to copy: an unchanged mailbox's
+    re-run sends no NOOP and opens one pair (each round trip counts on a slow link)."""
+    assert callable(make_user)
+    src_user, dst_user = make_user(), make_user()
+    fill_inbox(dovecot_src, src_user, 20)
+    store = new_store(tmp_path)
+    # One proxy for both runs: the same port, so the same source account for the ledger.
+    with FaultProxy(dovecot_src.host, dovecot_src.plain_port) as proxy:
+        seen = []
+        for run in ("first", "again"):
+            outcome = sync(
+                store,
+                account(dovecot_src, src_user, port=proxy.port),
+                account(dovecot_dst, dst_user, "destination"),
+                send_report=False,
+            )
+            assert outcome.state is JobState.FINISHED, (run, outcome.failure)
+            seen.append((proxy.commands["NOOP"], proxy.commands["EXAMINE"], proxy.connections))
+    assert outcome.result.total("copied") == 0 and outcome.result.total("present") == 20
+    assert seen == [(1, 1, 1), (1, 1, 2)], proxy.lines  # again: one login, nothing else
