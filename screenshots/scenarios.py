@@ -7,6 +7,7 @@ test is replaced by one that answers at once.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ def _counts(done_all: bool) -> list[FolderCounts]:
     ]
 
 
-def demo_plan(_source: Account, _destination: Account) -> CopyResult:
+def demo_plan(_source: Account, _destination: Account, _cancel: threading.Event) -> CopyResult:
     """What the preview answers for an OVH MX Plan -> OVH Exchange move (French names)."""
     folders = [
         FolderCounts("INBOX", "INBOX", total=1200),

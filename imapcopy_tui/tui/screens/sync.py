@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from textual import work
@@ -37,12 +38,14 @@ def _describe(account: Account) -> str:
     return f"{account.login} on {account.host}:{account.port} ({account.security.value})"
 
 
-Preview = Callable[[Account, Account], CopyResult]
+# The accounts, and an event set when the plan is no longer wanted.
+Preview = Callable[[Account, Account, threading.Event], CopyResult]
 
 
-def preview_copy(source: Account, destination: Account) -> CopyResult:
-    """Log in to both and make the plan (nothing is read or created)."""
-    return Copier(source, destination, MemoryLedger()).preview()
+def preview_copy(source: Account, destination: Account, cancel: threading.Event) -> CopyResult:
+    """Log in to both and make the plan (nothing is read or created); ``cancel`` cuts the
+    connections and ends it with CopyCancelled."""
+    return Copier(source, destination, MemoryLedger(), cancel=cancel).preview()
 
 
 class SyncScreen(Screen[None]):
@@ -70,6 +73,9 @@ class SyncScreen(Screen[None]):
         # The providers' limit on connections per account (from the presets), if any.
         self.connection_limit = connection_limit
         self.size_limit = size_limit  # the destination provider's largest message, if known
+        # Set when the screen goes: a plan still waiting for a server stops, rather than
+        # holding two logins (and a thread) until the connect timeout.
+        self._plan_unwanted = threading.Event()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -104,10 +110,13 @@ class SyncScreen(Screen[None]):
         self.query_one("#plan-box").border_title = "Plan: where each folder goes"
         self._make_plan()
 
+    def on_unmount(self) -> None:
+        self._plan_unwanted.set()
+
     @work(thread=True, exclusive=True)
     def _make_plan(self) -> None:
         try:
-            lines = plan_lines(self.preview(self.source, self.destination))
+            lines = plan_lines(self.preview(self.source, self.destination, self._plan_unwanted))
             text = "\n".join(lines)
         except ImapCopyError as exc:
             text = f"The plan could not be made ({exc}); the copy can still start."
