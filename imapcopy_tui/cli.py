@@ -509,9 +509,10 @@ def _preset_size_limit(args: argparse.Namespace) -> int | None:
     return load_presets().get(args.preset2).max_message_bytes
 
 
-def _connections(args: argparse.Namespace) -> int | None:
-    """Parallel pairs: what the user asked for, else the engine's choice (None) within
-    the providers' limits (Gmail allows about 15 connections per account)."""
+def _connections(args: argparse.Namespace) -> tuple[int | None, int | None]:
+    """Parallel pairs, and the providers' limit (Gmail allows about 15 connections per
+    account): what the user asked for (a warning when above the limit), else None, the
+    engine's choice, which stays within the limit."""
     if args.connections is not None and args.connections < 1:
         raise UsageError("--connections must be at least 1")
     limits = []
@@ -523,16 +524,14 @@ def _connections(args: argparse.Namespace) -> int | None:
             limit = load_presets().get(name).max_connections
             if limit:
                 limits.append(limit)
-    if args.connections is None:
-        lowest = min(limits, default=DEFAULT_CONNECTIONS)
-        return lowest if lowest < DEFAULT_CONNECTIONS else None
-    if limits and args.connections > min(limits):
+    limit = min(limits, default=None)
+    if limit is not None and args.connections is not None and args.connections > limit:
         print(
             f"imapcopy: warning: --connections {args.connections} is above the provider's "
-            f"limit of {min(limits)}; it may refuse the extra connections",
+            f"limit of {limit}; it may refuse the extra connections",
             file=sys.stderr,
         )
-    return int(args.connections)
+    return args.connections, limit
 
 
 def cmd_sync(args: argparse.Namespace) -> ExitCode:
@@ -546,13 +545,15 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
     quiet_garbage_collector()
     source = account_from_args(args, "1")
     destination = account_from_args(args, "2")
+    connections, connection_limit = _connections(args)
     options = CopyOptions(
         dry_run=args.dry_run,
         send_report=not args.no_report,
         include=tuple(args.folder),
         exclude=tuple(args.exclude),
         max_reconnects=args.max_reconnects,
-        connections=_connections(args),
+        connections=connections,
+        connection_limit=connection_limit,
         timeouts=Timeouts(read=args.timeout),
         max_message_bytes=args.maxsize or _preset_size_limit(args),
         max_bytes_per_second=args.maxbytespersecond,

@@ -2,10 +2,10 @@
 
 One connection pair plans the job (see :mod:`planning`: folders, namespaces, mapping,
 STATUS of every folder, missing folders created parents first) and settles the folders
-that need nothing; then up to ``CopyOptions.connections`` pairs (by default fewer on a fast
-link, see :mod:`logins`) take the other folders,
-largest first, each folder appended by one pair (the per-folder steps live in
-:mod:`transfer`; pairs with nothing left fetch ahead for others, see :mod:`sharing`):
+that need nothing; then the job's pairs (``CopyOptions.connections``, else chosen by the
+link's speed, see :mod:`logins`) take the other folders, largest first, each folder
+appended by one pair (the per-folder steps live in :mod:`transfer`; pairs with nothing
+left fetch ahead for others, see :mod:`sharing`):
 
 1. EXAMINE the source (read-only), SELECT the destination;
 2. skip the source UIDs the ledger already knows (same UIDVALIDITY on both sides);
@@ -145,8 +145,10 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin, LoginMixin):
         self.cancel = cancel or threading.Event()
         self._connect = connect
         # Pairs for this job: what the options say, or settled on the first pair's links.
-        self._connections = self.options.connections or DEFAULT_CONNECTIONS
         self._connections_settled = self.options.connections is not None
+        self._connections = self._within_limit(
+            DEFAULT_CONNECTIONS if self.options.connections is None else self.options.connections
+        )
         self.result = CopyResult(dry_run=self.options.dry_run)
         self._drops: dict[tuple[str, int], int] = {}
         self._careful_folders: set[str] = set()
@@ -198,8 +200,7 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin, LoginMixin):
         """Copy everything; return what happened.
 
         One connection pair plans the job and creates the missing folders (parents first);
-        then up to ``options.connections`` pairs (see :mod:`logins`) copy
-        folders in parallel, largest first,
+        then the job's pairs (see :mod:`logins`) copy folders in parallel, largest first,
         each folder appended by one pair in source UID order (others may fetch ahead for
         it, see :mod:`sharing`).  Raises ``AuthError`` or a ``ConnectError`` when the
         job cannot go on, and ``CopyCancelled`` when the cancel event was set.
@@ -266,6 +267,10 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin, LoginMixin):
         large = not self.options.dry_run and any(
             self._shared(counts.total) for _, counts in queue
         )
+        if queue and not self.options.dry_run:
+            # Usually settled already (see _expect_work); not when only folders STATUS
+            # could not show as needing a copy are left (a destination emptied since).
+            self._settle_connections(*first)
         workers = max(1, min(self._connections, len(queue)))
         if large:
             workers = max(1, self._connections)

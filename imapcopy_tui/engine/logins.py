@@ -56,21 +56,30 @@ class LoginMixin:
         """
         if self._connections_settled:
             return
-        self._connections_settled = True
         if not (isinstance(src, ImapSession) and isinstance(dst, ImapSession)):
-            return  # a test's stand-in: nothing to measure
+            self._connections_settled = True  # a test's stand-in: nothing to measure
+            return
         # Both links at once, one NOOP each: a slow link pays one round trip for this, and
         # a late answer on a fast link (this process busy) only keeps the default.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="measure") as helper:
             destination = helper.submit(dst.round_trip, 1)
             try:
-                source = src.round_trip(1)
+                fast = max(src.round_trip(1), destination.result()) < SLOW_LINK_SECONDS
             except BaseException as exc:
                 if not isinstance(exc, Exception):  # Ctrl+C: the other is not waited for
                     self._interrupter.trip()
-                raise
-            if max(source, destination.result()) < SLOW_LINK_SECONDS:
-                self._connections = FAST_LINK_CONNECTIONS
+                raise  # a lost connection: the planning pair reconnects and measures again
+        self._connections_settled = True
+        if fast:
+            self._connections = self._within_limit(FAST_LINK_CONNECTIONS)
+
+    def _within_limit(self, pairs: int) -> int:
+        """``pairs``, or fewer when the engine chooses and a provider allows fewer (an
+        explicit ``connections`` is taken as given: the front end warned)."""
+        limit = self.options.connection_limit
+        if self.options.connections is None and limit is not None:
+            return max(1, min(pairs, limit))
+        return pairs
 
     def _open_both(self) -> tuple[ImapSession, ImapSession]:
         """Log in to both accounts at once: over a slow link each login is several round

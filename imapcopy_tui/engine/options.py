@@ -26,8 +26,9 @@ class CopyOptions:
     # Connection pairs copying folders in parallel.  None: DEFAULT_CONNECTIONS, or
     # FAST_LINK_CONNECTIONS when both servers answer within SLOW_LINK_SECONDS (measured
     # on the first pair): there more pairs hide no wait, and each costs both servers a
-    # login and the copy CPU.
+    # login and the copy CPU.  Then never more than ``connection_limit`` (a provider's).
     connections: int | None = None
+    connection_limit: int | None = None
     max_reconnects: int = 5
     backoff_seconds: float = 2.0  # first wait after a lost connection; doubles each time
     max_backoff_seconds: float = 60.0

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from imapcopy_tui.engine import logins
+from imapcopy_tui.engine.session import SLOW_LINK_SECONDS
 from imapcopy_tui.storage.store import JobState
 from tests.corpus import MessageRecord, read_folder
 from tests.dovecot import DovecotServer
@@ -120,29 +122,36 @@ def test_a_fetching_connection_cut_mid_answer_loses_and_doubles_nothing(
 
 
 @pytest.mark.parametrize(
-    ("delay", "connections", "pairs"),
+    ("delay", "connections", "limit", "pairs"),
     [
-        (0.0, None, 2),  # loopback: a fast link, the default takes two pairs
-        (0.015, None, 4),  # a 15 ms round trip to the source: a slow link, four
-        (0.0, 4, 4),  # asked for: four, however fast the link
+        (0.0, None, None, 2),  # loopback: a fast link, the default takes two pairs
+        (0.06, None, None, 4),  # a slow link to the source: four
+        (0.0, 4, None, 4),  # asked for: four, however fast the link
+        (0.06, None, 3, 3),  # a provider's limit of 3 caps the engine's choice
+        (0.0, None, 3, 2),  # ... and is not a count: on a fast link, still two
     ],
-    ids=["fast-link-default", "slow-link-default", "fast-link-asked-for-4"],
+    ids=["fast", "slow", "fast-asked-for-4", "slow-limit-3", "fast-limit-3"],
 )
 def test_the_default_pairs_follow_the_links_round_trip(
     tmp_path: Path,
     dovecot_src: DovecotServer,
     dovecot_dst: DovecotServer,
     make_user: object,
+    monkeypatch: pytest.MonkeyPatch,
     delay: float,
     connections: int | None,
+    limit: int | None,
     pairs: int,
 ) -> None:
     """A large folder gets every pair the job allows; how many, unless asked for, depends
     on the first pair's links: more pairs hide round trips, on a fast link they only cost
     logins.  Each pair has one source connection (counted at the proxy)."""
+    # A slow link here is a round trip over 50 ms (really 10 ms): the proxy's 60 ms is
+    # above it, and a fast link stays fast even on a machine busy with other tests.
+    monkeypatch.setattr(logins, "SLOW_LINK_SECONDS", 0.05)
     assert callable(make_user)
     src_user, dst_user = make_user(), make_user()
-    expected = fill_inbox(dovecot_src, src_user, 60)
+    expected = fill_inbox(dovecot_src, src_user, 30)
     with FaultProxy(dovecot_src.host, dovecot_src.plain_port) as proxy:
         proxy.delay = delay
         outcome = sync(
@@ -151,7 +160,8 @@ def test_the_default_pairs_follow_the_links_round_trip(
             account(dovecot_dst, dst_user, "destination"),
             send_report=False,
             connections=connections,
-            fetch_batch_count=10,  # 60 messages: a folder shared by every pair
+            connection_limit=limit,
+            fetch_batch_count=5,  # 30 messages: a folder shared by every pair
         )
     assert outcome.state is JobState.FINISHED, (outcome.failure, outcome.result.errors)
     assert proxy.connections == pairs, proxy.lines
@@ -160,11 +170,17 @@ def test_the_default_pairs_follow_the_links_round_trip(
     assert_same_inbox(dovecot_dst, dst_user, expected)
 
 
+def test_the_fast_link_bar_is_10_ms() -> None:
+    """The bar the test above moves: the same as auto compression's."""
+    assert logins.SLOW_LINK_SECONDS == SLOW_LINK_SECONDS == 0.010
+
+
 def test_a_rerun_with_nothing_to_copy_measures_nothing(
     tmp_path: Path, dovecot_src: DovecotServer, dovecot_dst: DovecotServer, make_user: object
 ) -> None:
     """The links are measured only when there is mail to copy: an unchanged mailbox's
-    re-run sends no NOOP and opens one pair (each round trip counts on a slow link)."""
+    re-run sends no NOOP and opens one pair (each round trip counts on a slow link); a
+    folder that needs copying again only because the destination lost its mail is."""
     assert callable(make_user)
     src_user, dst_user = make_user(), make_user()
     fill_inbox(dovecot_src, src_user, 20)
@@ -181,5 +197,23 @@ def test_a_rerun_with_nothing_to_copy_measures_nothing(
             )
             assert outcome.state is JobState.FINISHED, (run, outcome.failure)
             seen.append((proxy.commands["NOOP"], proxy.commands["EXAMINE"], proxy.connections))
-    assert outcome.result.total("copied") == 0 and outcome.result.total("present") == 20
-    assert seen == [(1, 1, 1), (1, 1, 2)], proxy.lines  # again: one login, nothing else
+        assert outcome.result.total("copied") == 0 and outcome.result.total("present") == 20
+        # Someone empties the destination folder: STATUS shows the source unchanged, the
+        # destination's loss sends the folder back to the queue, and it is measured then.
+        client = dovecot_dst.client(dst_user)
+        try:
+            client.select_folder("INBOX")
+            client.delete_messages(client.search("ALL"))
+            client.expunge()
+        finally:
+            client.logout()
+        outcome = sync(
+            store,
+            account(dovecot_src, src_user, port=proxy.port),
+            account(dovecot_dst, dst_user, "destination"),
+            send_report=False,
+        )
+        seen.append((proxy.commands["NOOP"], proxy.commands["EXAMINE"], proxy.connections))
+    assert outcome.result.total("copied") == 20, outcome.result.errors
+    # again: one login, nothing else; after the loss: measured, and the folder copied
+    assert seen == [(1, 1, 1), (1, 1, 2), (2, 2, 3)], proxy.lines

@@ -308,15 +308,15 @@ async def test_enter_right_after_typing_chooses_what_was_typed(tmp_path: Path) -
 async def test_sync_respects_the_providers_connection_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Gmail allows about 15 connections per account; a preset's limit below our default
-    caps the parallel pairs of the job the Sync button starts."""
+    """Gmail allows about 15 connections per account; a preset's limit reaches the job the
+    Sync button starts as a limit on the engine's choice, not as a count."""
     from imapcopy_tui.engine.account import Account
 
-    started: list[int] = []
+    started: list[tuple[int | None, int | None]] = []
 
     def fake_launch(store: object, job_id: int, src: object, dst: object,
                     options: object) -> subprocess.Popen[bytes]:
-        started.append(options.connections)  # type: ignore[attr-defined]
+        started.append((options.connections, options.connection_limit))  # type: ignore[attr-defined]
         return subprocess.Popen(["true"])
 
     monkeypatch.setattr(sync_screen, "launch_detached", fake_launch)
@@ -328,4 +328,4 @@ async def test_sync_respects_the_providers_connection_limit(
         await pilot.pause()
         await pilot.press("ctrl+y")
         await pilot.pause()
-    assert started == [2]
+    assert started == [(None, 2)]

@@ -18,6 +18,8 @@ from imapcopy_tui.errors import UsageError
 
 def test_copy_options_survive_the_trip_to_the_detached_runner() -> None:
     """Every option reaches the runner as given (the app's connection cap once did not)."""
+    chosen = CopyOptions(connection_limit=3)  # the engine chooses, within the limit
+    assert CopyOptions.from_dict(json.loads(json.dumps(chosen.to_dict()))) == chosen
     options = CopyOptions(
         send_report=False, include=("A*",), exclude=("Spam",), connections=2,
         max_message_bytes=25_000_000, timeouts=Timeouts(connect=3, read=9),
@@ -35,22 +37,24 @@ def _args(connections: int | None, preset: str | None) -> argparse.Namespace:
 def test_connections_default_within_the_preset_limit_and_explicit_wins(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Without --connections the engine chooses (None: 4, or 2 on a fast link), unless a
-    provider's limit is lower; an explicit --connections wins, with a warning when it is
-    above the limit."""
+    """Without --connections the engine chooses (None: 4, or 2 on a fast link) within the
+    providers' limit; an explicit --connections wins, with a warning when it is above
+    the limit."""
     presets = Path(os.environ["XDG_CONFIG_HOME"]) / "imapcopy" / "presets.toml"
     presets.parent.mkdir(parents=True)
     presets.write_text(
         '[tiny]\nname = "Tiny"\nhost = "imap.tiny.example"\nport = 993\n'
         'security = "tls"\nmax_connections = 2\n'
     )
-    assert _connections(_args(None, None)) is CopyOptions.connections is None
-    assert _connections(_args(None, "gmail")) is None  # its 15 is above the default 4
-    assert _connections(_args(None, "tiny")) == 2
+    assert CopyOptions.connections is None and CopyOptions.connection_limit is None
+    assert _connections(_args(None, None)) == (None, None)
+    assert _connections(_args(None, "gmail")) == (None, 15)
+    assert _connections(_args(None, "tiny")) == (None, 2)
     assert capsys.readouterr().err == ""
-    assert _connections(_args(3, "tiny")) == 3
+    assert _connections(_args(3, "tiny")) == (3, 2)
     assert "above the provider's limit of 2" in capsys.readouterr().err
-    assert _connections(_args(1, "tiny")) == 1
+    assert _connections(_args(1, "tiny")) == (1, 2)
+    assert capsys.readouterr().err == ""
     with pytest.raises(UsageError, match="at least 1"):
         _connections(_args(0, None))
 

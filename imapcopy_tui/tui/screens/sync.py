@@ -15,7 +15,6 @@ from textual.widgets import Button, Checkbox, Footer, Header, Label, Select, Sta
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.copier import Copier, CopyOptions
 from imapcopy_tui.engine.ledger import MemoryLedger
-from imapcopy_tui.engine.options import DEFAULT_CONNECTIONS
 from imapcopy_tui.engine.progress import CopyResult
 from imapcopy_tui.engine.session import Compression
 from imapcopy_tui.errors import ImapCopyError, JobExistsError
@@ -113,7 +112,8 @@ class SyncScreen(Screen[None]):
     def on_unmount(self) -> None:
         self._plan_unwanted.set()
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, exit_on_error=False, group="plan",
+          description="plan preview")  # fmt: skip
     def _make_plan(self) -> None:
         try:
             lines = plan_lines(self.preview(self.source, self.destination, self._plan_unwanted))
@@ -146,12 +146,9 @@ class SyncScreen(Screen[None]):
         except ImapCopyError as exc:
             show_message(error, f"{GENERAL_ERROR} {exc}")
             return
-        connections = None  # the engine's choice (see CopyOptions.connections)
-        if self.connection_limit and self.connection_limit < DEFAULT_CONNECTIONS:
-            connections = self.connection_limit
         options = CopyOptions(
             send_report=self.query_one("#report", Checkbox).value,
-            connections=connections,
+            connection_limit=self.connection_limit,  # the engine chooses within it
             max_message_bytes=self.size_limit,
             compress=Compression(str(self.query_one("#compress", Select).value)),
         )
