@@ -111,13 +111,19 @@ class LoginMixin:
         except BaseException:
             src.close()
             raise
+        refusals = (CompressionResult.REFUSED, CompressionResult.REJECTED)
         for side, session in (("source", src), ("destination", dst)):
             if compression[side] is Compression.AUTO:
                 with self._lock:
                     self._compression[side] = (
                         Compression.ON if session.compressed else Compression.OFF
                     )
-            elif self.options.compress is Compression.ON and not session.compressed:
+            # On: any connection left uncompressed.  Auto: one the slow link asked to be
+            # compressed and the server refused (the others then do not ask).
+            if (self.options.compress is Compression.ON and not session.compressed) or (
+                compression[side] is Compression.AUTO
+                and session.compression.result in refusals
+            ):
                 self._issue(  # one warning per side: _issue keeps one
                     CopyIssue(
                         f"the {side} server {_why_uncompressed(session.compression)}; "

@@ -248,6 +248,11 @@ def test_on_without_the_capability_warns_once_and_copies(
 # as one printable line.
 HOSTILE_NO = b"NO [COMPRESSIONACTIVE] Not\x1b[31m now,\tsorry \xff"
 HOSTILE_WORDS = "[COMPRESSIONACTIVE] Not [31m now, sorry \ufffd"
+# The job's one warning when the source refuses COMPRESS with HOSTILE_NO, made safe.
+SOURCE_REFUSED = (
+    "job: the source server offers compression (COMPRESS=DEFLATE) but refused it "
+    f"({HOSTILE_WORDS}); copying uncompressed"
+)
 
 
 @pytest.mark.parametrize(("reply", "outcome"), [
@@ -302,10 +307,7 @@ def test_on_refused_by_the_source_warns_with_its_words_and_copies(
     outcome = _through(new_store(tmp_path), dovecot_zlib, src_user, unique_user, proxies,
                        compress=Compression.ON, connections=2)
     _finished(outcome)
-    assert [str(i) for i in outcome.result.issues] == [
-        "job: the source server offers compression (COMPRESS=DEFLATE) but refused it "
-        f"({HOSTILE_WORDS}); copying uncompressed"
-    ]
+    assert [str(i) for i in outcome.result.issues] == [SOURCE_REFUSED]
     assert outcome.result.issues[0].severity is Severity.WARNING
     assert proxies[0].commands["COMPRESS"] == proxies[0].connections >= 1
     assert proxies[1].commands["COMPRESS"] == proxies[1].connections >= 1
@@ -435,3 +437,28 @@ def read_folder_of(server: DovecotServer, user: str, name: str) -> list[Any]:
                 (r.header("From") or "")]
     finally:
         client.logout()
+
+
+def test_auto_refused_over_a_slow_link_warns_once_and_copies(
+    tmp_path: Path, dovecot_zlib: DovecotServer, proxies: tuple[FaultProxy, FaultProxy],
+    unique_user: str,
+) -> None:
+    """Auto, the source 15 ms away: its first connection asks for COMPRESS, which it
+    refuses.  The admin is told (as with on), the job goes on uncompressed, and the
+    other connections do not ask again."""
+    src_user = f"{unique_user}-src"
+    client = dovecot_zlib.client(src_user)
+    try:
+        for number in range(3):
+            client.append("INBOX", f"Subject: auto {number}\r\n\r\nbody {number}\r\n".encode())
+    finally:
+        client.logout()
+    proxies[0].delay = 0.015
+    proxies[0].add(Fault(rb"^COMPRESS", Action.REPLY, reply=HOSTILE_NO, times=1000))
+    outcome = _through(new_store(tmp_path), dovecot_zlib, src_user, unique_user, proxies,
+                       compress=Compression.AUTO, connections=2)
+    _finished(outcome)
+    assert [str(i) for i in outcome.result.issues] == [SOURCE_REFUSED]
+    assert proxies[0].commands["COMPRESS"] == 1  # the first connection's; others follow
+    assert proxies[1].commands["COMPRESS"] == 0  # the destination's link is fast
+    assert outcome.result.total("copied") == 3
