@@ -1,4 +1,5 @@
-"""The user's remembered settings: the last non-secret values typed for each side.
+"""The user's remembered settings: the last non-secret values typed for each side, and the
+compression last chosen for a copy.
 
 Written with tomli-w to ``~/.config/imapcopy/settings.toml`` (0600, in a 0700 directory).
 A password is never part of it: :class:`RememberedAccount` has no field for one.  An OAuth2
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,13 @@ from imapcopy_tui.config.presets import (
     show_value,
     syntax_error_position,
 )
+from imapcopy_tui.engine.session import Compression
 from imapcopy_tui.errors import ConfigError
 from imapcopy_tui.locations import ensure_private_dir, user_settings_path
 
 SIDES = ("source", "destination")
+COPY = "copy"  # the table of the copy's own choices
+COMPRESSION_VALUES = tuple(choice.value for choice in Compression)
 SIGN_INS = ("password", "token_file", "token_command")
 """How the form signs in: password, or an OAuth2 token from a file or a command."""
 
@@ -51,14 +55,15 @@ class RememberedAccount:
 class Settings:
     source: RememberedAccount | None = None
     destination: RememberedAccount | None = None
+    compress: Compression = Compression.AUTO  # the Sync screen's choice, last time
 
     def for_side(self, side: str) -> RememberedAccount | None:
         return self.source if side == "source" else self.destination
 
     def with_side(self, side: str, remembered: RememberedAccount) -> Settings:
         if side == "source":
-            return Settings(remembered, self.destination)
-        return Settings(self.source, remembered)
+            return replace(self, source=remembered)
+        return replace(self, destination=remembered)
 
 
 def _line_of(text: str, table: str, key: str) -> int | None:
@@ -100,6 +105,22 @@ def _account(label: str, text: str, side: str, data: Any) -> RememberedAccount:
     return RememberedAccount(**data)
 
 
+def _compression(label: str, text: str, data: Any) -> Compression:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{label}: [{COPY}] must be a table")
+    for key, value in data.items():
+        line = _line_of(text, COPY, key)
+        where = f"{label}, line {line}" if line else label
+        if key != "compress":
+            raise ConfigError(f"{where}: [{COPY}] {key}: unknown key (expected compress)")
+        if value not in COMPRESSION_VALUES:
+            raise ConfigError(
+                f"{where}: [{COPY}] compress: must be one of {', '.join(COMPRESSION_VALUES)}, "
+                f"not {show_value(value)}"
+            )
+    return Compression(data.get("compress", Compression.AUTO.value))
+
+
 def load_settings(path: Path | None = None) -> tuple[Settings, list[ConfigError]]:
     """The remembered settings, and what was wrong with the file (then: nothing remembered)."""
     path = path or user_settings_path()
@@ -114,14 +135,15 @@ def load_settings(path: Path | None = None) -> tuple[Settings, list[ConfigError]
         return Settings(), [ConfigError(f"{label}: cannot be read ({exc.strerror or exc})")]
     try:
         data = tomllib.loads(text)
-        unknown = set(data) - set(SIDES)
+        unknown = set(data) - {*SIDES, COPY}
         if unknown:
             key = min(unknown)
             raise ConfigError(
-                f"{label}: unknown table or key {key!r} (expected source, destination)"
+                f"{label}: unknown table or key {key!r} (expected source, destination, {COPY})"
             )
         return Settings(
-            **{side: _account(label, text, side, data[side]) for side in SIDES if side in data}
+            **{side: _account(label, text, side, data[side]) for side in SIDES if side in data},
+            compress=_compression(label, text, data.get(COPY, {})),
         ), []
     except tomllib.TOMLDecodeError as exc:
         reason, line = syntax_error_position(str(exc), text)
@@ -146,7 +168,11 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
             "fix or remove it)"
         )
     ensure_private_dir(path.parent)
-    data = {side: asdict(acct) for side in SIDES if (acct := settings.for_side(side)) is not None}
+    data: dict[str, Any] = {
+        side: asdict(acct) for side in SIDES if (acct := settings.for_side(side)) is not None
+    }
+    if settings.compress is not Compression.AUTO:
+        data[COPY] = {"compress": settings.compress.value}
     temporary = path.with_name(path.name + ".tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)  # a leftover temporary file keeps its old mode through O_TRUNC

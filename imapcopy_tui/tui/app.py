@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
 
 from imapcopy_tui.config.presets import PresetCatalogue, load_presets_lenient
-from imapcopy_tui.config.settings import RememberedAccount, load_settings, save_settings
+from imapcopy_tui.config.settings import (
+    RememberedAccount,
+    Settings,
+    load_settings,
+    save_settings,
+)
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.errors import ConfigError
 from imapcopy_tui.locations import default_db_path
@@ -117,13 +123,7 @@ class ImapCopyApp(App[int]):
                 "token_command" if account.token_command else "password"),
             token_source=account.token_file or account.token_command or "",
         )
-        self.settings = self.settings.with_side(message.side, remembered)
-        try:
-            save_settings(self.settings, self.settings_file)
-        except ConfigError as exc:  # a malformed file is the user's: never overwritten
-            self.notify(str(exc), severity="warning", timeout=15, markup=False)
-        except OSError as exc:
-            self.notify(f"Settings not remembered: {exc}", severity="warning", markup=False)
+        self._remember(self.settings.with_side(message.side, remembered))
         if message.side == "source":
             self.source = account
             self.source_limit = message.preset.max_connections
@@ -137,10 +137,22 @@ class ImapCopyApp(App[int]):
                     account,
                     min(limits) if limits else None,
                     size_limit=message.preset.max_message_bytes,
+                    compress=self.settings.compress,
                 )
             )
 
+    def _remember(self, settings: Settings) -> None:
+        self.settings = settings
+        try:
+            save_settings(self.settings, self.settings_file)
+        except ConfigError as exc:  # a malformed file is the user's: never overwritten
+            self.notify(str(exc), severity="warning", timeout=15, markup=False)
+        except OSError as exc:
+            self.notify(f"Settings not remembered: {exc}", severity="warning", markup=False)
+
     def on_job_started(self, message: JobStarted) -> None:
+        if message.compress is not self.settings.compress:
+            self._remember(replace(self.settings, compress=message.compress))
         self.runners.append(message.runner)
         self.source = None  # the passwords are not kept once the runner has them
         self.action_home()

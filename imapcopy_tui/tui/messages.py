@@ -9,7 +9,7 @@ from textual.message import Message
 
 from imapcopy_tui.config.presets import Preset
 from imapcopy_tui.engine.account import Account
-from imapcopy_tui.engine.session import ConnectStep
+from imapcopy_tui.engine.session import Compression, ConnectStep
 
 
 @dataclass
@@ -60,6 +60,7 @@ class JobStarted(Message):
 
     job_id: int
     runner: subprocess.Popen[bytes]
+    compress: Compression  # chosen for this job: the app remembers it for the next
 
 
 @dataclass

@@ -20,6 +20,7 @@ from imapcopy_tui.engine.progress import CopyResult
 from imapcopy_tui.engine.session import Compression
 from imapcopy_tui.storage.store import JobState, JobStore
 from imapcopy_tui.tui.app import ImapCopyApp
+from imapcopy_tui.tui.messages import ConnectionVerified
 from imapcopy_tui.tui.screens import sync as sync_screen
 from imapcopy_tui.tui.screens.progress import ProgressScreen
 from imapcopy_tui.tui.screens.sync import SyncScreen
@@ -78,6 +79,32 @@ async def test_the_choice_reaches_the_copy_options(
     sent = json.loads(json.dumps(options.to_dict()))  # as launch_detached passes it on
     assert CopyOptions.from_dict(sent).compress is expected
     assert options.send_report is True  # the other choices are left as they were
+
+
+async def test_the_choice_is_preselected_next_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never, chosen for one copy, is what the Sync screen shows first in the next app
+    (kept in the settings file); before any choice, Automatic."""
+    monkeypatch.setattr(sync_screen, "launch_detached",
+                        lambda *_args: subprocess.Popen(["true"]))  # fmt: skip
+    settings_file = tmp_path / "settings.toml"
+    src = Account(host="imap.a.example", login="a", password="x")
+    dst = Account(host="imap.b.example", login="b", password="y", role="destination")
+    shown: list[object] = []
+    for run in ("first", "next"):
+        app = ImapCopyApp(db_path=tmp_path / f"{run}.sqlite3", settings_file=settings_file)
+        async with app.run_test(size=SIZE) as pilot:
+            app.source = src  # the source side is done: its test passed
+            app.post_message(ConnectionVerified("destination", app.catalogue.get("other"), dst))
+            await arrive(pilot, SyncScreen)
+            shown.append(app.screen.query_one("#compress", Select).value)
+            if run == "first":
+                await choose_compression(pilot, 2)
+                await pilot.press("enter")  # Sync
+                await arrive(pilot, ProgressScreen)
+    assert shown == [Compression.AUTO.value, Compression.OFF.value]
+    assert 'compress = "off"' in settings_file.read_text()
 
 
 def _fill(server: DovecotServer, user: str) -> None:

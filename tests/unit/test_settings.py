@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from imapcopy_tui.config.settings import RememberedAccount, Settings, load_settings, save_settings
+from imapcopy_tui.engine.session import Compression
 from imapcopy_tui.errors import ConfigError
 
 
@@ -89,3 +90,33 @@ def test_a_broken_file_is_never_overwritten(tmp_path: Path, text: str) -> None:
     )
     assert path.read_bytes() == data
     assert not path.with_name("settings.toml.tmp").exists()
+
+
+def test_the_compression_choice_is_remembered(tmp_path: Path) -> None:
+    """The Sync screen's compression choice is kept in [copy]; auto, the default, is not
+    written at all."""
+    path = tmp_path / "settings.toml"
+    save_settings(Settings(), path)
+    assert "copy" not in path.read_text()
+    save_settings(Settings(compress=Compression.OFF), path)
+    assert load_settings(path) == (Settings(compress=Compression.OFF), [])
+    assert '[copy]\ncompress = "off"' in path.read_text()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[copy]\ncompress = "fast"\n',
+         'line 2: [copy] compress: must be one of auto, on, off, not "fast"'),
+        ("[copy]\ncompress = true\n", "line 2: [copy] compress: must be one of auto, on, off, "
+         "not true"),
+        ('[copy]\nlevel = 9\n', "line 2: [copy] level: unknown key (expected compress)"),
+        ('copy = "on"\n', "[copy] must be a table"),
+    ],
+)
+def test_a_bad_compression_choice_is_reported(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(text)
+    settings, errors = load_settings(path)
+    assert settings == Settings()
+    assert len(errors) == 1 and str(errors[0]).endswith(message), errors

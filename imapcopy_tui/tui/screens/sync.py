@@ -63,6 +63,7 @@ class SyncScreen(Screen[None]):
         connection_limit: int | None = None,
         preview: Preview = preview_copy,
         size_limit: int | None = None,
+        compress: Compression = CopyOptions.compress,
     ) -> None:
         super().__init__(name="sync")
         self.preview = preview
@@ -72,6 +73,7 @@ class SyncScreen(Screen[None]):
         # The providers' limit on connections per account (from the presets), if any.
         self.connection_limit = connection_limit
         self.size_limit = size_limit  # the destination provider's largest message, if known
+        self.compress = compress  # preselected: the choice made for the last copy
         # Set when the screen goes: a plan still waiting for a server stops, rather than
         # holding two logins (and a thread) until the connect timeout.
         self._plan_unwanted = threading.Event()
@@ -96,7 +98,7 @@ class SyncScreen(Screen[None]):
                            id="report")
             with Horizontal(classes="field", id="compress-row"):
                 yield Label("Compression", classes="field-label")
-                yield Select(COMPRESSION_CHOICES, value=CopyOptions.compress.value,
+                yield Select(COMPRESSION_CHOICES, value=self.compress.value,
                              allow_blank=False, id="compress", compact=True)
             yield Static("", id="sync-error", classes="field-error", markup=False)
             with Horizontal(classes="buttons"):
@@ -153,4 +155,4 @@ class SyncScreen(Screen[None]):
             compress=Compression(str(self.query_one("#compress", Select).value)),
         )
         runner = launch_detached(self.store, job.id, self.source, self.destination, options)
-        self.post_message(JobStarted(job.id, runner))
+        self.post_message(JobStarted(job.id, runner, options.compress))
