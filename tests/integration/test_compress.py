@@ -449,8 +449,11 @@ def test_auto_refused_over_a_slow_link_warns_once_and_copies(
     src_user = f"{unique_user}-src"
     client = dovecot_zlib.client(src_user)
     try:
-        for number in range(3):
-            client.append("INBOX", f"Subject: auto {number}\r\n\r\nbody {number}\r\n".encode())
+        when = datetime(2020, 2, 29, 23, 59, tzinfo=UTC)
+        for number, flags in enumerate([(b"\\Seen",), (b"\\Flagged", b"$Work"), ()]):
+            raw = f"Subject: auto {number}\r\n\r\nbody {number}\r\n".encode()
+            client.append("INBOX", raw, flags, when + timedelta(days=number))
+        expected = read_folder(client, "INBOX")
     finally:
         client.logout()
     proxies[0].delay = 0.015
@@ -462,3 +465,8 @@ def test_auto_refused_over_a_slow_link_warns_once_and_copies(
     assert proxies[0].commands["COMPRESS"] == 1  # the first connection's; others follow
     assert proxies[1].commands["COMPRESS"] == 0  # the destination's link is fast
     assert outcome.result.total("copied") == 3
+    client = dovecot_zlib.client(unique_user)
+    try:  # what is really there: the same bytes, flags and dates, nothing more
+        assert read_folder(client, "INBOX") == expected and len(expected) == 3
+    finally:
+        client.logout()
