@@ -153,6 +153,7 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin, LoginMixin):
         self._drops: dict[tuple[str, int], int] = {}
         self._careful_folders: set[str] = set()
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # see SharingMixin._changed
         self._abort = threading.Event()  # set when one pair fails the job
         # Every connection of the job, cut at once when it stops (cancel, or a pair failing
         # the job): a thread blocked reading from a stalled server returns then, instead
@@ -397,6 +398,7 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin, LoginMixin):
         self._settle_start()
         with self._lock:
             pending.appendleft(current)
+            self._changed.notify_all()
         self._issue(
             CopyIssue(
                 f"one more connection could not be opened ({exc}); going on with fewer",
@@ -428,7 +430,9 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin, LoginMixin):
                         if current is None:
                             if not extra and self._opening:
                                 # An extra pair still logging in may give its folder back.
-                                time.sleep(0.05)
+                                with self._lock:
+                                    if self._opening:
+                                        self._changed.wait(self._recheck_seconds)
                                 continue
                             if not helped and self._help_wanted():
                                 helped = True
@@ -455,6 +459,7 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin, LoginMixin):
                         finally:
                             with self._lock:
                                 self._opening -= extra
+                                self._changed.notify_all()
                     try:
                         self._copy_folder(*sessions, *current)
                     finally:

@@ -11,7 +11,6 @@ mixin only uses the attributes declared below, which the Copier sets up.
 from __future__ import annotations
 
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -38,6 +37,12 @@ class SharingMixin:
     options: CopyOptions
     _connections: int  # pairs for this job (see logins.LoginMixin._settle_connections)
     _lock: threading.Lock
+    # On _lock; notified when what a waiting pair waits for moves (a folder settles, a feed
+    # is offered, an extra pair ends its login, a folder is given back): it then goes on
+    # at once instead of at its next look.
+    _changed: threading.Condition
+    # The longest a waiting pair goes without looking again (and at the cancel).
+    _recheck_seconds: float = 0.05
     _local: threading.local
     _batch_size: BatchSizer
     _feeds: list[Feed]  # folders being appended whose fetches others may share
@@ -71,11 +76,13 @@ class SharingMixin:
             self._local.starting = False
             with self._lock:
                 self._starting -= 1
+                self._changed.notify_all()
 
     def _offer_help(self, feed: Feed) -> None:
         if self._connections > 1 and len(feed) >= HELP_FROM_BATCHES:
             with self._lock:
                 self._feeds.append(feed)
+                self._changed.notify_all()
         self._settle_start()
 
     def _withdraw_help(self, feed: Feed) -> None:
@@ -116,7 +123,9 @@ class SharingMixin:
                 )
                 if feed is None or left < HELP_FROM_BATCHES - 1:
                     if starting:  # a folder is being opened: its feed may need help
-                        time.sleep(0.05)
+                        with self._lock:
+                            if self._starting:
+                                self._changed.wait(self._recheck_seconds)
                         continue
                     return
                 tried.append(feed)
