@@ -31,6 +31,9 @@ never rewritten.  How to read a table:
   an `X-TUID` header to what it uploads and, in 1.4, does not copy keywords.
 * **imapcopy/mbsync** rows: msg/s above 1 means imapcopy is faster; re-run and RSS above 1
   mean imapcopy takes longer / uses more memory.
+* **ceiling** (only with `--tools ...,ceiling`): `bench/ceiling.py`, a bare streaming copy
+  with no state, run once per round; **ceiling/mbsync** and **imapcopy/ceiling** compare
+  msg/s.
 * *loopback* talks to Dovecot directly; *latency* goes through `bench/proxy.py`, which
   delays every chunk by the given one-way delay in each direction.
 
@@ -53,16 +56,17 @@ class ToolResult:
     rerun_check: Comparison | None = None
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    reruns: bool = True  # False for the ceiling, which keeps no state
 
     @property
     def ok(self) -> bool:
-        """Both runs happened and exited 0."""
+        """Both runs (the first only, for a tool without re-runs) happened and exited 0."""
+        rerun_ok = self.rerun is not None and self.rerun.returncode == 0
         return (
             self.error is None
             and self.first is not None
-            and self.rerun is not None
             and self.first.returncode == 0
-            and self.rerun.returncode == 0
+            and (rerun_ok or not self.reruns)
         )
 
     def rate(self) -> float | None:
@@ -105,7 +109,8 @@ COLUMNS = (
 
 
 def table_rows(results: list[ToolResult]) -> list[tuple[str, ...]]:
-    """Rows of the table, with an imapcopy/mbsync ratio row after each scenario's pair."""
+    """Rows of the table, with an imapcopy/mbsync ratio row after each scenario's pair
+    (and, when the ceiling ran, how it and imapcopy compare)."""
     rows: list[tuple[str, ...]] = []
     for scenario in dict.fromkeys(r.scenario for r in results):
         pair = {r.tool: r for r in results if r.scenario == scenario}
@@ -145,6 +150,12 @@ def table_rows(results: list[ToolResult]) -> list[tuple[str, ...]]:
                     "",
                 )
             )
+        ceiling = pair.get("ceiling")
+        compared = (("ceiling/mbsync", ceiling, theirs), ("imapcopy/ceiling", mine, ceiling))
+        for label, a, b in compared if ceiling else ():
+            if a and b:
+                rate = _ratio(a.rate(), b.rate())
+                rows.append((scenario, label, "", "", "", rate, "", "", "", ""))
     return rows
 
 

@@ -40,6 +40,7 @@ from bench.tools import (
     BenchError,
     Endpoint,
     Proxy,
+    ceiling_command,
     imapcopy_command,
     imapcopy_env,
     imapcopy_startup_seconds,
@@ -55,6 +56,8 @@ from tests.dovecot import DovecotServer, find_binary
 
 SCENARIOS = ("loopback", "latency")
 TOOLS = ("imapcopy", "mbsync")
+# Asked for by name only: the bare streaming copy of bench/ceiling.py, a yardstick.
+OPTIONAL_TOOLS = ("ceiling",)
 LATENCY_DEFAULT_MESSAGES = 1000
 
 
@@ -112,7 +115,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="comma-separated, from: " + ", ".join(SCENARIOS),
     )
     p.add_argument(
-        "--tools", default=",".join(TOOLS), help="comma-separated, from: " + ", ".join(TOOLS)
+        "--tools",
+        default=",".join(TOOLS),
+        help=f"comma-separated, from: {', '.join(TOOLS + OPTIONAL_TOOLS)} (default "
+        f"{','.join(TOOLS)}; ceiling is the bare streaming copy of bench/ceiling.py)",
     )
     p.add_argument(
         "--repeat",
@@ -146,7 +152,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="keep the temp dirs (mail, logs, configs) and print where they are",
     )
     args = p.parse_args(argv)
-    for name, allowed in (("scenarios", SCENARIOS), ("tools", TOOLS)):
+    for name, allowed in (("scenarios", SCENARIOS), ("tools", TOOLS + OPTIONAL_TOOLS)):
         chosen = [x.strip() for x in getattr(args, name).split(",") if x.strip()]
         unknown = set(chosen) - set(allowed)
         if unknown or not chosen:
@@ -258,7 +264,9 @@ class Bench:
             f"in {loaded.seconds:.1f} s"
         )
         # The size the servers count (RFC822.SIZE), for the MB columns.
-        result = ToolResult(scenario.name, tool, loaded.messages, loaded.bytes)
+        # The ceiling keeps no state: a re-run would copy everything again.
+        reruns = tool != "ceiling"
+        result = ToolResult(scenario.name, tool, loaded.messages, loaded.bytes, reruns=reruns)
         workdir = self.work / suffix
         workdir.mkdir()
         timeout = self.args.timeout or 300.0 + scenario.messages
@@ -284,10 +292,12 @@ class Bench:
                 if self.args.compress:
                     cmd += ["--compress", self.args.compress]
                 env: dict[str, str] | None = imapcopy_env(src, dst, workdir, self.code)
+            elif tool == "ceiling":
+                cmd, env = ceiling_command(src, dst), imapcopy_env(src, dst, workdir, None)
             else:
                 config = write_mbsync_config(workdir / "mbsyncrc", src, dst, workdir / "state")
                 cmd, env = mbsync_command(config), None
-            for label in ("first", "rerun"):
+            for label in ("first", "rerun") if reruns else ("first",):
                 measured = run_measured(cmd, log=workdir / f"{label}.log", timeout=timeout, env=env)
                 setattr(result, label, measured)
                 log(

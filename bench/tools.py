@@ -180,6 +180,20 @@ def imapcopy_startup_seconds(code: Path | None, runs: int = 5) -> float:
     return sorted(times)[len(times) // 2]
 
 
+def ceiling_command(source: Endpoint, destination: Endpoint) -> list[str]:
+    """The bare streaming copy of ``bench/ceiling.py`` (passwords from :func:`imapcopy_env`)."""
+    return [
+        sys.executable,
+        str(Path(__file__).resolve().parent / "ceiling.py"),
+        source.host,
+        str(source.port),
+        source.user,
+        destination.host,
+        str(destination.port),
+        destination.user,
+    ]
+
+
 # --- mbsync --------------------------------------------------------------------------
 
 
