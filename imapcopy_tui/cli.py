@@ -724,7 +724,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return COMMANDS[args.command](args)
     except JobExistsError as error:
         print(
-            f"imapcopy: an error occurred while starting the sync: {one_line(str(error))}",
+            f"imapcopy: an error occurred while starting the sync: {one_line(str(error))}; "
+            "see imapcopy status or imapcopy jobs",
             file=sys.stderr,
         )
         return ExitCode.REFUSED

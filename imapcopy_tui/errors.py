@@ -20,6 +20,11 @@ class UsageError(ImapCopyError):
     """The user asked for something contradictory or incomplete."""
 
 
+class SameAccountError(UsageError):
+    """The source and the destination are one account: a copy could only write into the
+    source (its report, at least), and this tool never changes the source."""
+
+
 # --- connecting -------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from imapcopy_tui.errors import UsageError
+from imapcopy_tui.errors import SameAccountError, UsageError
 
 MAX_PORT = 65535
 _MAX_HOST_LENGTH = 253  # RFC 1035, without the optional final dot
@@ -194,3 +194,14 @@ def check_port(port: str, role: str) -> int:
             "IMAP is usually on 993 (TLS) or 143 (STARTTLS)"
         )
     return int(text)
+
+
+def check_distinct(source: Account, destination: Account) -> None:
+    """Raise :class:`SameAccountError` when both sides are the same account (the same
+    login on the same server and port, in any case)."""
+    if source.key == destination.key:
+        raise SameAccountError(
+            f"the source and the destination are the same account ({source.login} on "
+            f"{source.host}:{source.port}): a copy would write into the source; check the "
+            "destination's login and server"
+        )

@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 
-from imapcopy_tui.engine.account import Account
+from imapcopy_tui.engine.account import Account, check_distinct
 from imapcopy_tui.engine.budget import ByteBudget, HeapKeeper
 from imapcopy_tui.engine.folders import INBOX, Folder
 from imapcopy_tui.engine.interrupt import STOPPED, Interrupter
@@ -204,8 +204,10 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin, LoginMixin):
         then the job's pairs (see :mod:`logins`) copy folders in parallel, largest first,
         each folder appended by one pair in source UID order (others may fetch ahead for
         it, see :mod:`sharing`).  Raises ``AuthError`` or a ``ConnectError`` when the
-        job cannot go on, and ``CopyCancelled`` when the cancel event was set.
+        job cannot go on, ``SameAccountError`` before any connection when both sides are
+        one account, and ``CopyCancelled`` when the cancel event was set.
         """
+        check_distinct(self.source, self.destination)
         with self._cutting_on_cancel():
             try:
                 return self._run()

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from imapcopy_tui.engine.account import Account
+from imapcopy_tui.engine.account import Account, check_distinct
 from imapcopy_tui.engine.ledger import FolderPair, FolderSnapshot, LedgerEntry, LedgerScope
 from imapcopy_tui.engine.progress import CopyIssue, FolderCounts
 from imapcopy_tui.errors import ConfigError, JobExistsError, JobNotFoundError
@@ -334,17 +334,21 @@ class JobStore:
         """Queue a job, or resume the interrupted one of the same pair of accounts.
 
         Raises :class:`JobExistsError` when the source account already has a job queued
-        or running.
+        or running, :class:`SameAccountError` when both sides are one account.
         """
+        check_distinct(source, destination)
         with self._transaction() as db:
             self._mark_dead_jobs(db)
             active = db.execute(
-                "SELECT id FROM jobs WHERE source_login = ? COLLATE NOCASE "
+                "SELECT id, state FROM jobs WHERE source_login = ? COLLATE NOCASE "
                 "AND source_host = ? COLLATE NOCASE AND state IN (?, ?)",
                 (source.login, source.host, JobState.QUEUED, JobState.RUNNING),
             ).fetchone()
             if active is not None:
-                raise JobExistsError(JOB_EXISTS_MESSAGE)
+                # The guide's precise reason, then which job, for the status lookup.
+                raise JobExistsError(
+                    f"{JOB_EXISTS_MESSAGE} (job {active['id']}, {active['state']})"
+                )
             resumable = None
             if not dry_run:
                 resumable = db.execute(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from imapcopy_tui.storage.store import JobState, JobStore
-from tests.corpus import Corpus
+from tests.corpus import Corpus, read_folder
 from tests.dovecot import DovecotServer
 from tests.helpers import account, assert_identical
 
@@ -102,10 +102,41 @@ def test_second_sync_while_one_runs_is_refused(
     assert refused.returncode == 5
     assert refused.stderr.strip() == (
         "imapcopy: an error occurred while starting the sync: "
-        "a sync task for this account already exists"
+        f"a sync task for this account already exists (job {running.id}, running); "
+        "see imapcopy status or imapcopy jobs"
     )
     assert [j.id for j in store.jobs()] == [running.id]
     assert store.get(running.id).state is JobState.RUNNING
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["sync", "dry-run"])
+def test_a_sync_into_the_source_itself_is_refused_and_writes_nothing(
+    dovecot_src: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    passfile: Path,
+    dry_run: bool,
+) -> None:
+    """The same account on both sides (the login written in another case): refused before
+    any connection, exit 2, one line; the source keeps exactly its mail (no report in its
+    INBOX) and no job is recorded."""
+    src_user, corpus = corpus_source
+    client = dovecot_src.client(src_user)
+    before = {p: read_folder(client, corpus.name(p)) for p in corpus.messages}
+    client.logout()
+    args = sync_args(dovecot_src, src_user, dovecot_src, src_user.upper(), passfile)
+    refused = imapcopy(*args, *(["--dry-run"] if dry_run else []),
+                       env={"IMAPCOPY_PASSWORD2": dovecot_src.password})
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr.strip() == (
+        "imapcopy: error: the source and the destination are the same account "
+        f"({src_user} on {dovecot_src.host}:{dovecot_src.plain_port}): a copy would write "
+        "into the source; check the destination's login and server"
+    )
+    client = dovecot_src.client(src_user)
+    after = {p: read_folder(client, corpus.name(p)) for p in corpus.messages}
+    client.logout()
+    assert after == before
+    assert JobStore(Path(os.environ["IMAPCOPY_DB"])).jobs(src_user) == []
 
 
 @pytest.mark.parametrize(

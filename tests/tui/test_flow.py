@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Static
 
+from imapcopy_tui.engine.account import Account
 from imapcopy_tui.launcher import launch_detached
 from imapcopy_tui.storage.store import JobState, JobStore
 from imapcopy_tui.tui.app import ImapCopyApp
@@ -224,10 +225,34 @@ async def test_second_sync_is_refused_with_the_guides_words(
         await pilot.pause()
         assert text_of(app, "#sync-error") == (
             "An error occurred while starting the synchronisation. "
-            "A sync task for this account already exists."
+            f"A sync task for this account already exists (job {running.id}, running)."
         )
         assert isinstance(app.screen, SyncScreen)
     assert [j.id for j in store.jobs()] == [running.id]
+
+
+async def test_a_sync_into_the_source_itself_is_refused_with_the_guides_words(
+    tmp_path: Path,
+) -> None:
+    """The destination is the source account (its login in another case): Sync shows the
+    general message, then why; no job is created (and no connection is needed to know)."""
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    src = Account(host="imap.example.org", login="alice@example.org", password="pw")
+    dst = Account(host="IMAP.example.org", login="Alice@example.org", password="pw",
+                  role="destination")
+    app = ImapCopyApp(db_path=tmp_path / "jobs.sqlite3")
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(SyncScreen(app.store, src, dst))
+        await pilot.pause()
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert text_of(app, "#sync-error") == (
+            "An error occurred while starting the synchronisation. The source and the "
+            "destination are the same account (alice@example.org on imap.example.org:993): "
+            "a copy would write into the source; check the destination's login and server."
+        )
+        assert isinstance(app.screen, SyncScreen)
+    assert store.jobs() == []
 
 
 async def test_job_survives_the_app_exiting(

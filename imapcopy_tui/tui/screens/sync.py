@@ -17,7 +17,7 @@ from imapcopy_tui.engine.copier import Copier, CopyOptions
 from imapcopy_tui.engine.ledger import MemoryLedger
 from imapcopy_tui.engine.progress import CopyResult
 from imapcopy_tui.engine.session import Compression
-from imapcopy_tui.errors import ImapCopyError, JobExistsError
+from imapcopy_tui.errors import ImapCopyError
 from imapcopy_tui.launcher import launch_detached
 from imapcopy_tui.plan import plan_lines
 from imapcopy_tui.storage.store import JobStore
@@ -141,12 +141,10 @@ class SyncScreen(Screen[None]):
         error = self.query_one("#sync-error", Static)
         try:
             job = self.store.create_job(self.source, self.destination)
-        except JobExistsError as exc:
-            # The guide's form: the general message, then the precise reason.
-            show_message(error, f"{GENERAL_ERROR} {str(exc)[:1].upper()}{str(exc)[1:]}.")
-            return
         except ImapCopyError as exc:
-            show_message(error, f"{GENERAL_ERROR} {exc}")
+            # The guide's form: the general message, then the precise reason.
+            reason = str(exc).rstrip(".")
+            show_message(error, f"{GENERAL_ERROR} {reason[:1].upper()}{reason[1:]}.")
             return
         options = CopyOptions(
             send_report=self.query_one("#report", Checkbox).value,
