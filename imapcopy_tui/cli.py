@@ -170,6 +170,24 @@ def _size_argument(text: str) -> int:
     return int(number) * units[unit]
 
 
+MAX_TIMEOUT_SECONDS = 24 * 3600
+
+
+def _seconds_argument(text: str) -> float:
+    """A number of seconds above 0 (a day at most): 0, a negative number or nan would
+    make every read fail at once or never end."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds <= MAX_TIMEOUT_SECONDS:  # also false for nan
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds above 0 and at most {MAX_TIMEOUT_SECONDS}, "
+            "like 60"
+        )
+    return seconds
+
+
 def build_parser() -> argparse.ArgumentParser:
     # No abbreviations: argparse would echo a mistyped "--passw=secret" in its error.
     parser = _Parser(
@@ -214,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds_argument,
         default=Timeouts.read,
         metavar="SECONDS",
         help="seconds to wait for a server answer (default %(default)s)",
@@ -321,6 +339,11 @@ def _read_password(args: argparse.Namespace, n: str, login: str) -> str:
             raise UsageError(
                 f"cannot read the {side} password file {passfile}: {exc.strerror}"
             ) from exc
+        except UnicodeDecodeError as exc:
+            raise UsageError(
+                f"the {side} password file {passfile} is not UTF-8 text; write the password "
+                "in it as UTF-8"
+            ) from exc
         password = first.rstrip("\r\n")
         if not password:
             raise UsageError(f"the {side} password file {passfile} is empty")
@@ -329,9 +352,16 @@ def _read_password(args: argparse.Namespace, n: str, login: str) -> str:
     if from_env:
         return from_env
     if sys.stdin.isatty():
-        password = getpass.getpass(f"Password of the {side} account {login}: ")
+        try:
+            password = getpass.getpass(f"Password of the {side} account {login}: ")
+        except EOFError:  # Ctrl+D at the prompt
+            password = ""
         if password:
             return password
+        raise UsageError(
+            f"no password was typed for the {side} account {login}; type it at the prompt, "
+            f"or give --passfile{n} or IMAPCOPY_PASSWORD{n}"
+        )
     raise UsageError(
         f"no password for the {side} account {login}: give --passfile{n}, set "
         f"IMAPCOPY_PASSWORD{n}, or run in a terminal to be asked"
@@ -463,6 +493,16 @@ def _store(args: argparse.Namespace) -> JobStore:
     return JobStore(args.db or default_db_path())
 
 
+def _lookup_store(args: argparse.Namespace) -> JobStore | None:
+    """The job database for a lookup, or None when there is none yet: a lookup (perhaps
+    of a mistyped --db) creates no file."""
+    path = args.db or default_db_path()
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if existing != path and existing.is_dir():
+        return None
+    return JobStore(path)  # the file, or the error saying why it cannot be there
+
+
 def _say_step(messages: dict[ConnectStep, str], step: ConnectStep) -> None:
     print(messages[step], flush=True)
 
@@ -588,7 +628,16 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
 
     store = _store(args)
     job = store.create_job(source, destination)
-    outcome = run_job(store, job.id, source, destination, options, listener=progress)
+    try:
+        outcome = run_job(store, job.id, source, destination, options, listener=progress)
+    except KeyboardInterrupt:
+        progress.finish()
+        print(
+            f"\nimapcopy: interrupted; job {job.id} stopped, run the same command again to "
+            "resume it",
+            file=sys.stderr,
+        )
+        return ExitCode.INTERRUPTED
     progress.finish()
     result = outcome.result
     if outcome.state in (JobState.FINISHED, JobState.FINISHED_WITH_ERRORS):
@@ -617,8 +666,10 @@ def _job_json(job: Job) -> dict[str, object]:
 def cmd_status(args: argparse.Namespace) -> ExitCode:
     from imapcopy_tui.status import describe
 
-    store = _store(args)
+    store = _lookup_store(args)
     try:
+        if store is None:
+            raise JobNotFoundError(f"no sync task for {args.address}")
         job = store.latest_for_source(args.address)
     except JobNotFoundError:
         if args.json:
@@ -644,7 +695,8 @@ def cmd_status(args: argparse.Namespace) -> ExitCode:
 def cmd_jobs(args: argparse.Namespace) -> ExitCode:
     from imapcopy_tui.status import human_size
 
-    jobs = _store(args).jobs()
+    store = _lookup_store(args)
+    jobs = store.jobs() if store is not None else []
     if args.json:
         print(json.dumps([_job_json(j) for j in jobs], indent=2))
         return ExitCode.OK
@@ -733,7 +785,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"imapcopy: error: {one_line(str(error))}", file=sys.stderr)
         return _exit_code(error)
     except KeyboardInterrupt:
-        print("\nimapcopy: interrupted; run the same command again to resume", file=sys.stderr)
+        print("\nimapcopy: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         return ExitCode.OK

@@ -121,6 +121,11 @@ class ServerError(ImapCopyError):
 # --- jobs -------------------------------------------------------------------------------
 
 
+class StorageError(ImapCopyError):
+    """The job database could not be read or written (read-only, held by another
+    program, disk full); the message names the file and what to do."""
+
+
 class JobExistsError(ImapCopyError):
     """A job for this source account is already queued or running."""
 

@@ -29,12 +29,13 @@ from pathlib import Path
 from imapcopy_tui.engine.account import Account, check_distinct
 from imapcopy_tui.engine.ledger import FolderPair, FolderSnapshot, LedgerEntry, LedgerScope
 from imapcopy_tui.engine.progress import CopyIssue, FolderCounts
-from imapcopy_tui.errors import ConfigError, JobExistsError, JobNotFoundError
+from imapcopy_tui.errors import ConfigError, JobExistsError, JobNotFoundError, StorageError
 from imapcopy_tui.locations import ensure_private_dir
 from imapcopy_tui.storage.liveness import ProcessIdentity
 
 JOB_EXISTS_MESSAGE = "a sync task for this account already exists"
 _ELSEWHERE = "choose another file with --db or IMAPCOPY_DB"
+BUSY_TIMEOUT_SECONDS = 30  # how long a write waits for another writer before giving up
 
 
 class JobState(StrEnum):
@@ -150,7 +151,11 @@ _SCHEMA_STEPS: tuple[str, ...] = (
 )
 
 
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_SQLITE_READONLY = 8
 _SQLITE_CORRUPT = 11
+_SQLITE_FULL = 13
 _SQLITE_NOTADB = 26
 
 
@@ -246,12 +251,18 @@ class JobStore:
                 f"it cannot be created ({_os_reason(exc)}); check the path and its "
                 f"permissions, or {_ELSEWHERE}"
             ) from exc
-        self._check_file()
+        version = self._check_file()
         mode = os.stat(self.path).st_mode
         if mode & 0o077:
             os.chmod(self.path, stat.S_IMODE(mode) & 0o700)  # only ever narrowed
+        if version < len(_SCHEMA_STEPS):
+            # Only then the write lock: opening a current database to read (a status
+            # lookup, the app's poll) must not wait for a runner writing its progress.
+            self._migrate()
+
+    def _migrate(self) -> None:
         with self._transaction() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
+            version = db.execute("PRAGMA user_version").fetchone()[0]  # under the lock
             for step, script in enumerate(_SCHEMA_STEPS[version:], start=version):
                 for statement in script.split(";"):
                     if statement.strip():
@@ -261,12 +272,12 @@ class JobStore:
     def _unusable(self, why: str) -> ConfigError:
         return ConfigError(f"the job database {self.path} cannot be used: {why}")
 
-    def _check_file(self) -> None:
+    def _check_file(self) -> int:
         """Refuse a file that is not this tool's database, by reading it only (no WAL
-        switch, no schema change until it has passed)."""
+        switch, no schema change until it has passed); return its schema version."""
         moving = f"move it aside (a new one is then made) or {_ELSEWHERE}"
         try:
-            probe = sqlite3.connect(self.path, timeout=30)
+            probe = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
             try:
                 version = probe.execute("PRAGMA user_version").fetchone()[0]
                 tables = {row[0] for row in probe.execute(
@@ -290,13 +301,14 @@ class JobStore:
             )
         if (version == 0 and tables) or (version > 0 and "jobs" not in tables):
             raise self._unusable(f"it is another program's database; {_ELSEWHERE}")
+        return int(version)
 
     # --- connections ---------------------------------------------------------------
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
@@ -311,15 +323,39 @@ class JobStore:
     @contextmanager
     def _transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
         """A transaction; ``write=False`` for reads, which must not take the write lock
-        (the app polls twice a second while a runner writes progress)."""
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE" if write else "BEGIN DEFERRED")
+        (the app polls twice a second while a runner writes progress).  SQLite's
+        operational failures (read-only, locked, disk full) become a ``StorageError``."""
         try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE" if write else "BEGIN DEFERRED")
+            try:
+                yield db
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise self._failing(exc) from exc
+
+    def _failing(self, exc: sqlite3.OperationalError) -> StorageError:
+        """``exc`` in the user's terms: which file, what happened, what to do."""
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+            why = (
+                f"it is busy: another program has held it for {BUSY_TIMEOUT_SECONDS} s ({exc}); "
+                f"let that program finish, or {_ELSEWHERE}"
+            )
+        elif code == _SQLITE_READONLY:
+            why = (
+                f"it cannot be written ({exc}); check the permissions of the file and of its "
+                f"directory, or {_ELSEWHERE}"
+            )
+        elif code == _SQLITE_FULL:
+            why = f"the disk is full ({exc}); free some space, or {_ELSEWHERE}"
+        else:
+            why = f"it failed ({exc}); {_ELSEWHERE}"
+        return StorageError(f"the job database {self.path} cannot be used: {why}")
 
     def close(self) -> None:
         """Close this thread's connection."""

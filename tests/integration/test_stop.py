@@ -211,11 +211,14 @@ def test_ctrl_c_on_sync_with_a_stalled_source_stops_at_once(
             process.communicate()
     assert took < PROMPT_SECONDS, f"the stop took {took:.1f} s"
     assert process.returncode == 130, stderr
-    assert "interrupted; run the same command again to resume" in stderr
     assert "Traceback" not in stderr
     store = JobStore(Path(os.environ["IMAPCOPY_DB"]))
     (job,) = store.jobs(src_user)
     assert job.state is JobState.INTERRUPTED
+    assert (
+        f"imapcopy: interrupted; job {job.id} stopped, run the same command again to resume it"
+        in stderr
+    )
 
     source_proxy.clear()
     again = subprocess.run(

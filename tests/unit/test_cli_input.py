@@ -167,3 +167,58 @@ def test_one_line_escapes_breaks_and_control_codes() -> None:
     assert one_line("Boîte [1]\n\x1b[2J\x1b]0;owned\x07\r\tend\u200b\udcff") == (
         r"Boîte [1]\n\x1b[2J\x1b]0;owned\x07\r\tend\u200b\udcff"
     )
+
+
+# --- values that used to end in "internal error" -----------------------------------------
+
+SYNC = ["sync", "--host1", "imap.example.org", "--user1", "alice",
+        "--host2", "imap.example.net", "--user2", "bob"]
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf", "sixty", "90000"])
+def test_timeout_must_be_a_number_of_seconds(
+    capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    """A negative, zero, infinite or not-a-number read timeout is refused before anything
+    connects (it used to fail inside the socket layer as an internal error)."""
+    code = main([*SYNC, "--timeout", value])
+    assert (code, capsys.readouterr().err.splitlines()) == (ExitCode.USAGE, [
+        f"imapcopy: error: argument --timeout: {value!r} is not a number of seconds above 0 "
+        "and at most 86400, like 60"
+    ])
+
+
+def test_a_password_file_that_is_not_text(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    passfile = tmp_path / "pw"
+    passfile.write_bytes(b"pw\xff\xfe\n")
+    code, err = run(capsys, "--host1", "imap.example.org", "--user1", "alice",
+                    "--passfile1", str(passfile))
+    assert (code, err) == (ExitCode.USAGE, [
+        f"imapcopy: error: the source password file {passfile} is not UTF-8 text; write the "
+        "password in it as UTF-8"
+    ])
+
+
+@pytest.mark.parametrize("typed", ["", EOFError], ids=["empty", "ctrl-d"])
+def test_nothing_typed_at_the_password_prompt(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    typed: str | type[EOFError],
+) -> None:
+    """At a terminal, Enter alone or Ctrl+D at the prompt: one line saying so."""
+    monkeypatch.delenv("IMAPCOPY_PASSWORD1")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+
+    def prompt(text: str) -> str:
+        assert text == "Password of the source account alice: "
+        if isinstance(typed, str):
+            return typed
+        raise typed()
+
+    monkeypatch.setattr("getpass.getpass", prompt)
+    code, err = run(capsys, "--host1", "imap.example.org", "--user1", "alice")
+    assert (code, err) == (ExitCode.USAGE, [
+        "imapcopy: error: no password was typed for the source account alice; type it at the "
+        "prompt, or give --passfile1 or IMAPCOPY_PASSWORD1"
+    ])

@@ -181,3 +181,48 @@ def test_a_good_database_is_opened_and_a_lax_mode_narrowed(tmp_path: Path) -> No
     path.chmod(0o400)
     JobStore(path).close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o400
+
+
+def test_a_database_held_by_another_program_is_one_line_not_an_internal_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another program holds the write lock (here past a 0.2 s wait instead of 30 s): the
+    lookups still answer (they only read), a sync says so on one line naming the file
+    (exit 6, nothing connected), and the jobs recorded are still there once it lets go."""
+    path = tmp_path / "jobs.sqlite3"
+    JobStore(path).create_job(SRC, DST)
+    monkeypatch.setattr("imapcopy_tui.storage.store.BUSY_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setenv("IMAPCOPY_DB", str(path))
+    monkeypatch.setenv("IMAPCOPY_PASSWORD1", "pw1")
+    monkeypatch.setenv("IMAPCOPY_PASSWORD2", "pw2")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        sync = ["sync", "--host1", "imap.a.invalid", "--user1", "a", "--host2",
+                "imap.b.invalid", "--user2", "b"]
+        assert cli.main(["status", "alice@a.example"]) == cli.ExitCode.OK
+        assert cli.main(["jobs"]) == cli.ExitCode.OK
+        assert "alice@a.example" in capsys.readouterr().out
+        assert cli.main(sync) == cli.ExitCode.FAILED
+        assert capsys.readouterr().err == (
+            f"imapcopy: error: the job database {path} cannot be used: it is busy: another "
+            "program has held it for 0.2 s (database is locked); let that program finish, "
+            "or choose another file with --db or IMAPCOPY_DB\n"
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert [j.source_login for j in JobStore(path).jobs()] == ["alice@a.example"]
+
+
+def test_lookups_create_no_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """status and jobs where there is no database yet (a first use, a mistyped --db):
+    the answer, and no file or directory made."""
+    missing = tmp_path / "typo" / "jobs.sqlite3"
+    assert cli.main(["--db", str(missing), "status", "alice"]) == cli.ExitCode.NOT_FOUND
+    assert cli.main(["--db", str(missing), "jobs"]) == cli.ExitCode.OK
+    assert cli.main(["--db", str(missing), "jobs", "--json"]) == cli.ExitCode.OK
+    assert capsys.readouterr().out == "There is no sync task for alice.\nNo sync task yet.\n[]\n"
+    assert not missing.parent.exists()
