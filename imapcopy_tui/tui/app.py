@@ -52,6 +52,11 @@ class ImapCopyApp(App[int]):
         Binding("ctrl+o", "jobs", "All tasks"),
         Binding("f2", "toggle_theme", "Theme", show=False),
         Binding("ctrl+q", "quit", "Quit", show=False),
+        # Taken by the app before the key reaches a field: typed ahead ("login<Tab>
+        # password", as a password manager or a fast typist sends it), the text after the
+        # Tab would otherwise land in the field the Tab leaves, a password in clear.
+        Binding("tab", "focus_next", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", show=False, priority=True),
     ]
 
     def __init__(
