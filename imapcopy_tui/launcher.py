@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 from dataclasses import asdict
@@ -21,7 +23,7 @@ from imapcopy_tui.engine.copier import CopyOptions
 from imapcopy_tui.engine.tokens import child_environment
 from imapcopy_tui.locations import ensure_private_dir
 from imapcopy_tui.storage.liveness import ProcessIdentity, process_start_ticks
-from imapcopy_tui.storage.store import JobStore
+from imapcopy_tui.storage.store import Job, JobStore
 
 RUNNER_MODULE = "imapcopy_tui.jobrunner"
 
@@ -79,3 +81,24 @@ def _account_dict(account: Account) -> dict[str, object]:
     data["security"] = account.security.value
     data["auth"] = account.auth.value
     return data
+
+
+def stop_runner(job: Job) -> bool:
+    """Ask the process running ``job`` on this machine to stop: SIGTERM, on which a runner
+    cuts its connections and records the job interrupted, resumed by the same sync.
+
+    False when no such process runs here (the job is over, or another machine runs it);
+    the pid is signalled only while it is still the process that claimed the job.
+    """
+    if not job.state.active or job.runner_pid is None:
+        return False
+    if job.runner_host and job.runner_host != socket.gethostname():
+        return False
+    runner = ProcessIdentity(job.runner_pid, job.runner_start_ticks)
+    if not runner.is_alive():
+        return False
+    try:
+        os.kill(runner.pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True

@@ -27,7 +27,7 @@ from imapcopy_tui.tui.screens.sync import SyncScreen
 from tests.corpus import Corpus
 from tests.dovecot import DovecotServer
 from tests.faultproxy import FaultProxy
-from tests.helpers import account, assert_identical
+from tests.helpers import account, assert_identical, sync
 
 pytestmark = pytest.mark.dovecot
 SIZE = (80, 24)
@@ -53,6 +53,13 @@ async def arrive(pilot: Pilot[int], kind: type[Screen[Any]]) -> None:
     at once: wait for what the step does, not for a number of pauses."""
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, kind))
     await pilot.pause()
+
+
+def footer_text(app: ImapCopyApp) -> str:
+    """The keys the footer shows, as the user reads them ("^x Stop")."""
+    return "  ".join(
+        str(key.render()).strip() for key in app.screen.query("FooterKey") if key.display
+    )
 
 
 def record_launches(monkeypatch: pytest.MonkeyPatch) -> list[subprocess.Popen[bytes]]:
@@ -288,6 +295,44 @@ async def test_job_survives_the_app_exiting(
         await asyncio.sleep(0.1)
     (job,) = store.jobs()
     assert job.state is JobState.FINISHED, job.failure
+    assert_identical(corpus, dovecot_dst, unique_user)
+
+
+async def test_stop_in_the_app_interrupts_the_copy_and_the_same_sync_resumes_it(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    source_proxy: FaultProxy,
+    unique_user: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Stop (ctrl+x, in the footer while the copy runs): the detached runner ends, the
+    task reads interrupted, Stop leaves the footer; the same sync then finishes it, every
+    message exactly once."""
+    src_user, corpus = corpus_source
+    db = tmp_path / "jobs.sqlite3"
+    source_proxy.delay = 0.05  # still copying when Stop is pressed
+    src = account(dovecot_src, src_user, port=source_proxy.port)
+    dst = account(dovecot_dst, unique_user, "destination")
+    launched = record_launches(monkeypatch)
+    app = ImapCopyApp(db_path=db)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(SyncScreen(app.store, src, dst))
+        await pilot.pause()
+        await pilot.press("ctrl+y")
+        await arrive(pilot, ProgressScreen)
+        await wait_for(pilot, lambda: "^x Stop" in footer_text(app))
+        await pilot.press("ctrl+x")
+        (runner,) = launched
+        await wait_for(pilot, lambda: runner.poll() is not None)
+        (job,) = JobStore(db).jobs()
+        assert job.state is JobState.INTERRUPTED, job
+        assert job.messages_copied < sum(len(m) for m in corpus.messages.values())
+        await wait_for(pilot, lambda: "Stop" not in footer_text(app))
+    source_proxy.delay = 0.0
+    outcome = sync(JobStore(db), src, dst)
+    assert (outcome.job_id, outcome.state) == (job.id, JobState.FINISHED)  # resumed
     assert_identical(corpus, dovecot_dst, unique_user)
 
 

@@ -28,6 +28,8 @@ destination is not copied twice.
   Escape            back                        ctrl+q    quit
   ctrl+s            status of a sync            ctrl+o    all sync tasks
   ctrl+t            test (settings screen)      ctrl+y    sync (last step)
+  ctrl+x            stop a running copy (its progress screen; the
+                    same sync resumes it)
   F1                this help                   F2        light/dark
 
 Your own providers: ~/.config/imapcopy/presets.toml (same format as

@@ -9,6 +9,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from imapcopy_tui.errors import JobNotFoundError
+from imapcopy_tui.launcher import stop_runner
 from imapcopy_tui.storage.store import JobStore
 from imapcopy_tui.tui.widgets.job_view import JobView
 
@@ -22,12 +23,14 @@ class ProgressScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "home", "New copy"),
+        Binding("ctrl+x", "stop", "Stop"),
     ]
 
     def __init__(self, store: JobStore, job_id: int) -> None:
         super().__init__(name=f"progress-{job_id}")
         self.store = store
         self.job_id = job_id
+        self._active = False  # whether the job runs: Stop is offered only then
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -48,6 +51,28 @@ class ProgressScreen(Screen[None]):
             return
         self.query_one(JobView).show(job)
         self.query_one("#leave-hint", Static).display = job.state.active
+        if job.state.active != self._active:
+            self._active = job.state.active
+            self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return self._active
+        return True
+
+    def action_stop(self) -> None:
+        try:
+            job = self.store.get(self.job_id)
+        except JobNotFoundError:
+            return
+        if stop_runner(job):
+            self.notify(
+                f"Stopping task {self.job_id}: it records where it is. Start the same sync "
+                "again to resume it.",
+                markup=False,
+            )
+        else:
+            self.notify(f"Task {self.job_id} is not running on this machine.", markup=False)
 
     def action_home(self) -> None:
         self.app.action_home()  # type: ignore[attr-defined]
