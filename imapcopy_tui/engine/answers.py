@@ -71,8 +71,13 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
+SERVER_WORDS_LIMIT = 300  # characters of a server's words quoted in a message
+
+
 def server_words(exc: BaseException) -> str:
-    """The server's own text from an IMAPClient error, without the command echo."""
+    """The server's own text from an IMAPClient error, without the command echo, cut to
+    ``SERVER_WORDS_LIMIT`` characters (a hostile or broken server's answer is not a page:
+    the message it goes in must stay one readable line)."""
     text = as_text(exc.args[0]) if exc.args else str(exc)
     # imaplib formats errors as "<command> command error: BAD [b'text']" and IMAPClient as
     # "append failed: [OVERQUOTA] text"; keep what the server said.
@@ -81,7 +86,10 @@ def server_words(exc: BaseException) -> str:
         text = match.group(2)
     if ": " in text and text.split(": ", 1)[0].endswith(("failed", "error")):
         text = text.split(": ", 1)[1]
-    return text.strip()
+    text = text.strip()
+    if len(text) > SERVER_WORDS_LIMIT:
+        text = text[: SERVER_WORDS_LIMIT - 1] + "…"
+    return text
 
 
 def printable_line(text: str, limit: int = 200) -> str:
@@ -200,9 +208,13 @@ def translate(account: Account, exc: BaseException, *, established: bool) -> Exc
         and exc.errno in (errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED, None)
     ):
         if not established:
+            words = server_words(exc)
+            # Words: something answered, not as IMAP servers do; none (imaplib says "socket
+            # error: EOF"): it hung up at once.
+            what = "answered" if words and words != "EOF" else "closed the connection"
             return NotImapError(
-                f"{where}: the server on port {account.port} closed the connection "
-                f"without an IMAP greeting ({server_words(exc) or exc}); is this an IMAP port?"
+                f"{where}: the server on port {account.port} {what} without an IMAP "
+                f"greeting ({words or exc}); is this an IMAP port?"
             )
         busy = busy_answer(where, server_words(exc), bye=True)  # "* BYE [UNAVAILABLE] ..."
         if busy is not None:

@@ -267,6 +267,6 @@ def test_web_server_speaking_first_is_not_imap(http_server: int) -> None:
                    security=Security.PLAIN)
     error, _ = timed_failure(acct)
     assert isinstance(error, NotImapError)
-    assert str(error) == (f"{acct.describe()}: the server on port {http_server} closed the "
-                          "connection without an IMAP greeting (HTTP/1.1 400 Bad Request); "
+    assert str(error) == (f"{acct.describe()}: the server on port {http_server} answered "
+                          "without an IMAP greeting (HTTP/1.1 400 Bad Request); "
                           "is this an IMAP port?")

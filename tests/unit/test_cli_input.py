@@ -161,6 +161,57 @@ def test_server_words_cannot_drive_the_terminal(
     )]
 
 
+@pytest.fixture
+def long_winded_server(request: pytest.FixtureRequest) -> Iterator[int]:
+    """A server that greets with ``request.param[0]`` and refuses every login with the
+    words ``request.param[1]``; it keeps the connection open until the client goes."""
+    greeting, refusal = request.param
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn, conn.makefile("rb") as lines:
+            conn.sendall(greeting)
+            for line in lines:
+                tag, command = line.split()[:2]
+                if command.upper() == b"CAPABILITY":
+                    conn.sendall(b"* CAPABILITY IMAP4rev1\r\n" + tag + b" OK done\r\n")
+                else:
+                    conn.sendall(tag + b" NO " + refusal + b"\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    listener.close()
+    thread.join(5)
+
+
+@pytest.mark.parametrize(
+    ("long_winded_server", "code", "words"),
+    [
+        ((b"\x00\xff\xfe" * 1000 + b"\r\n", b""), ExitCode.CONNECTION,
+         "answered without an IMAP greeting ("),
+        ((b"* OK ready\r\n", b"x" * 3000), ExitCode.AUTH,
+         "refused the login or password (" + "x" * 299 + "…); check them"),
+    ],
+    ids=["binary-greeting", "long-refusal"],
+    indirect=["long_winded_server"],
+)
+def test_a_servers_long_words_are_cut_to_keep_one_readable_line(
+    capsys: pytest.CaptureFixture[str], long_winded_server: int, code: ExitCode, words: str
+) -> None:
+    """3000 bytes of binary for a greeting, 3000 characters of refusal: the one line
+    quotes at most 300 characters of them (it was 12 KB)."""
+    exit_code, err = run(capsys, "--host1", "127.0.0.1", "--port1", str(long_winded_server),
+                         "--plain1", "--user1", "alice")
+    assert exit_code == code, err
+    assert len(err) == 1 and words in err[0], err
+    assert len(err[0]) < 1400  # 300 characters, each at worst escaped as \\xff
+
+
 def test_one_line_escapes_breaks_and_control_codes() -> None:
     """What goes to stderr as an error is one line with no terminal control codes; other
     text is untouched."""
