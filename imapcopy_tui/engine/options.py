@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from fnmatch import fnmatchcase
 from typing import Any
@@ -55,6 +56,13 @@ class CopyOptions:
         if self.include and not any(fnmatchcase(name, p) for p in self.include):
             return False
         return not any(fnmatchcase(name, p) for p in self.exclude)
+
+    def unmatched_includes(self, folders: Sequence[Folder]) -> list[str]:
+        """The include patterns that select none of ``folders`` (a typo, a case)."""
+        return [
+            pattern for pattern in self.include
+            if not any(fnmatchcase(f.display_name, pattern) for f in folders)
+        ]  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (for the detached runner's JSON): every option, nothing lost."""

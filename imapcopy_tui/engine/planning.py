@@ -34,6 +34,8 @@ from imapcopy_tui.engine.special import (
     role_by_name,
 )
 
+SHOWN_FOLDER_NAMES = 12  # of the source's, in a message
+
 
 def _under(name: str, rule: str, ns: Namespace) -> bool:
     """Whether source folder ``name`` is rule's folder or below it (ignoring case)."""
@@ -96,6 +98,7 @@ class PlanningMixin:
         source_raw = self._without_gmail_views(source_raw, source_ns, rules)
         every_folder = plan_folders(source_raw, source_ns, destination_ns, mapping)
         folders = [f for f in every_folder if self.options.wants(f)]
+        self._report_unmatched_includes(every_folder)
         # Gmail's labels, even those left out by --folder/--exclude: their mail is not
         # "unlabelled", so All Mail must not bring it in by the back door.
         self._label_folders = [f for f in every_folder if f.source_name not in
@@ -159,6 +162,29 @@ class PlanningMixin:
         # No HIGHESTMODSEQ there: see FolderSnapshot.destination_lost.
         self._destination_status = dst.statuses(remembered)
         return plan
+
+    def _report_unmatched_includes(self, every_folder: Sequence[Folder]) -> None:
+        """A folder choice that selects nothing is said, naming the source's folders: an
+        error when no choice selects anything (the job would copy nothing at all), else a
+        warning."""
+        unmatched = self.options.unmatched_includes(every_folder)
+        if not unmatched:
+            return
+        names = [f.display_name for f in every_folder]
+        shown = ", ".join(names[:SHOWN_FOLDER_NAMES]) + (
+            f" and {len(names) - SHOWN_FOLDER_NAMES} more"
+            if len(names) > SHOWN_FOLDER_NAMES
+            else ""
+        )
+        nothing = len(unmatched) == len(self.options.include)
+        for pattern in unmatched:
+            self._issue(
+                CopyIssue(
+                    f"your folder choice {pattern!r} matches no source folder (case counts, "
+                    f"* stands for any part); the source has {shown or 'no folder'}",
+                    severity=Severity.ERROR if nothing else Severity.WARNING,
+                )
+            )
 
     def _keep_special_targets(
         self,
