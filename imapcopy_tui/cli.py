@@ -600,7 +600,7 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
         folder_rules=_folder_rules(args),
         compress=Compression(args.compress),
     )
-    progress = ProgressLine()
+    progress = ProgressLine(dry_run=args.dry_run)
     if args.dry_run:
         # A dry run needs no job: it changes nothing and must not block a real sync.
         result = Copier(source, destination, MemoryLedger(), progress, options).run()

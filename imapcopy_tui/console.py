@@ -31,9 +31,17 @@ class ProgressLine(CopyListener):
     cron) one line is printed per folder, so logs stay readable.
     """
 
-    def __init__(self, stream: TextIO | None = None, interval: float = 0.25) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, interval: float = 0.25, *, dry_run: bool = False
+    ) -> None:
         # sys.stderr as it is now, not as it was at import (tests and wrappers replace it).
         self.stream = stream or sys.stderr
+        # A dry run changes nothing: its lines say what a copy would do, not what was done.
+        self.dry_run = dry_run
+        self._words = (
+            ("to copy", "already there", "to create") if dry_run
+            else ("copied", "present", "created")
+        )  # fmt: skip
         self.live = self.stream.isatty()
         self.interval = interval
         self.folders: Sequence[FolderCounts] = ()
@@ -56,14 +64,20 @@ class ProgressLine(CopyListener):
         done, total, copied, present, failed, size = self._totals()
         elapsed = max(time.monotonic() - self.started, 1e-6)
         processed = copied + present + failed
+        to_copy, there, _ = self._words
+        head = f"[{done}/{len(self.folders)} folders] {self._current[:24]:<24} "
+        if self.dry_run:
+            return (
+                f"{head}{processed}/{total} msgs: {copied} {to_copy}, {present} {there}, "
+                f"{human_size(size)} {to_copy}"
+            )
         rate = copied / elapsed
         eta = ""
         if rate > 0 and total > processed:
             eta = f" ETA {_eta((total - processed) / rate)}"
         return (
-            f"[{done}/{len(self.folders)} folders] {self._current[:24]:<24} "
-            f"{processed}/{total} msgs: {copied} copied, {present} present, {failed} failed, "
-            f"{human_size(size)}, {rate:.0f} msg/s{eta}"
+            f"{head}{processed}/{total} msgs: {copied} {to_copy}, {present} {there}, "
+            f"{failed} failed, {human_size(size)}, {rate:.0f} msg/s{eta}"
         )
 
     def _draw(self, force: bool = False) -> None:
@@ -97,10 +111,12 @@ class ProgressLine(CopyListener):
         if self.live:
             self._draw(force=True)
             return
+        to_copy, there, create = self._words
         state = f"error: {counts.error}" if counts.error else (
-            f"{counts.copied} copied, {counts.present} present, {counts.failed} failed"
+            f"{counts.copied} {to_copy}, {counts.present} {there}"
+            + ("" if self.dry_run else f", {counts.failed} failed")
         )
-        created = " (created)" if counts.created else ""
+        created = f" ({create})" if counts.created else ""
         self.stream.write(f"{counts.display_name}{created}: {state}\n")
 
     def issue(self, issue: CopyIssue) -> None:

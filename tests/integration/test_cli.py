@@ -184,6 +184,9 @@ def test_dry_run_prints_the_plan_and_changes_nothing(
     assert run.returncode == 0, run.stderr
     assert f"Total: {corpus.message_count} messages to copy" in run.stdout
     assert "Archive/2019/Q1 -> Archive/2019/Q1 (create): 2 to copy" in run.stdout
+    # The live lines say what a copy would do, never that it was done.
+    assert "Archive/2019/Q1 (to create): 2 to copy, 0 already there" in run.stderr.splitlines()
+    assert "copied" not in run.stderr and "created)" not in run.stderr
     client = dovecot_dst.client(unique_user)
     assert {n for *_, n in client.list_folders()} == {"INBOX"}
     client.logout()
