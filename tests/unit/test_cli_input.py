@@ -118,54 +118,9 @@ def test_broken_presets_file(
 # --- a hostile server -------------------------------------------------------------------
 
 
-@pytest.fixture
-def hostile_server() -> Iterator[int]:
-    """An "IMAP server" whose login refusal carries terminal escape codes."""
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def serve() -> None:
-        try:
-            conn, _ = listener.accept()
-        except OSError:
-            return
-        with conn, conn.makefile("rb") as lines:
-            conn.sendall(b"* OK ready\r\n")
-            for line in lines:
-                tag, command = line.split()[:2]
-                if command.upper() == b"CAPABILITY":
-                    conn.sendall(b"* CAPABILITY IMAP4rev1\r\n" + tag + b" OK done\r\n")
-                else:
-                    conn.sendall(tag + b" NO \x1b]0;owned\x07\x1b[2Jgo away\r\n")
-                    return
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    listener.close()
-    thread.join(5)
-
-
-def test_server_words_cannot_drive_the_terminal(
-    capsys: pytest.CaptureFixture[str], hostile_server: int
-) -> None:
-    """Control characters in what a server says are shown escaped, on the one line
-    (whichever layer escapes them: the session quotes a refused login's words as bytes;
-    other server words reach the command line decoded, where one_line escapes them)."""
-    code, err = run(capsys, "--host1", "127.0.0.1", "--port1", str(hostile_server),
-                    "--plain1", "--user1", "alice")
-    assert code == ExitCode.AUTH
-    assert err == [(
-        f"imapcopy: error: source account alice on 127.0.0.1:{hostile_server}: the server "
-        r"refused the login or password (\x1b]0;owned\x07\x1b[2Jgo away); check them, or "
-        "use an app password if the provider requires one"
-    )]
-
-
-@pytest.fixture
-def long_winded_server(request: pytest.FixtureRequest) -> Iterator[int]:
-    """A server that greets with ``request.param[0]`` and refuses every login with the
-    words ``request.param[1]``; it keeps the connection open until the client goes."""
-    greeting, refusal = request.param
+def refusing_server(greeting: bytes, refusal: bytes) -> Iterator[int]:
+    """A one-connection "IMAP server": it sends ``greeting``, answers CAPABILITY, and
+    refuses every other command with the words ``refusal``; yields its port."""
     listener = socket.create_server(("127.0.0.1", 0))
 
     def serve() -> None:
@@ -187,6 +142,34 @@ def long_winded_server(request: pytest.FixtureRequest) -> Iterator[int]:
     yield listener.getsockname()[1]
     listener.close()
     thread.join(5)
+
+
+@pytest.fixture
+def hostile_server() -> Iterator[int]:
+    """An "IMAP server" whose login refusal carries terminal escape codes."""
+    yield from refusing_server(b"* OK ready\r\n", b"\x1b]0;owned\x07\x1b[2Jgo away")
+
+
+def test_server_words_cannot_drive_the_terminal(
+    capsys: pytest.CaptureFixture[str], hostile_server: int
+) -> None:
+    """Control characters in what a server says are shown escaped, on the one line
+    (whichever layer escapes them: the session quotes a refused login's words as bytes;
+    other server words reach the command line decoded, where one_line escapes them)."""
+    code, err = run(capsys, "--host1", "127.0.0.1", "--port1", str(hostile_server),
+                    "--plain1", "--user1", "alice")
+    assert code == ExitCode.AUTH
+    assert err == [(
+        f"imapcopy: error: source account alice on 127.0.0.1:{hostile_server}: the server "
+        r"refused the login or password (\x1b]0;owned\x07\x1b[2Jgo away); check them, or "
+        "use an app password if the provider requires one"
+    )]
+
+
+@pytest.fixture
+def long_winded_server(request: pytest.FixtureRequest) -> Iterator[int]:
+    """Greets with ``request.param[0]``, refuses logins with the words ``request.param[1]``."""
+    yield from refusing_server(*request.param)
 
 
 @pytest.mark.parametrize(
