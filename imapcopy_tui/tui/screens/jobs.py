@@ -40,7 +40,8 @@ class JobsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("#", "State", "Source", "Destination", "Copied")
+        # Done: copied, already there or failed; a resumed task's first run counts too.
+        table.add_columns("#", "State", "Source", "Destination", "Done")
         self.reload()
         self.set_interval(1.0, self.reload)
         table.focus()
@@ -53,7 +54,9 @@ class JobsScreen(Screen[None]):
         for job in jobs:
             table.add_row(
                 str(job.id), job.state.value, _fit(job.source_login),
-                _fit(job.destination_login), f"{job.messages_copied}/{job.messages_total}",
+                _fit(job.destination_login),
+                f"{job.messages_copied + job.messages_present + job.messages_failed}"
+                f"/{job.messages_total}",
                 key=str(job.id),
             )
         if jobs:

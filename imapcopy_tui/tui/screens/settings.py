@@ -103,6 +103,7 @@ class SettingsScreen(Screen[None]):
         self.preset = preset
         same_service = remembered is not None and remembered.preset == preset.key
         self.remembered = remembered if same_service else None
+        self._hinted: dict[str, str] = {}  # field -> the text its shown hint is about
 
     def compose(self) -> ComposeResult:
         preset, memory = self.preset, self.remembered
@@ -155,6 +156,7 @@ class SettingsScreen(Screen[None]):
         for message_line in self.query(".field-error").results(Static):
             message_line.display = False
         self._show_sign_in()
+        self._security_warning()
         secret = "#password" if self._sign_in == PASSWORD else "#token"
         first_empty = secret if self.query_one("#login", Input).value else "#login"
         self.query_one(first_empty, Input).focus()
@@ -194,12 +196,14 @@ class SettingsScreen(Screen[None]):
         )
 
     def _security_warning(self) -> None:
-        value = self.query_one("#security", Select).value
+        plain = self.query_one("#security", Select).value == Security.PLAIN.value
         show_message(
             self.query_one("#security-warning", Static),
             "Without encryption anyone on the network can read your password and mail."
-            if value == Security.PLAIN.value else "",
+            if plain else "",
         )
+        # No TLS, no certificate: the choice about checking it does not apply.
+        self.query_one("#insecure", Checkbox).display = not plain
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "sign-in":
@@ -215,6 +219,15 @@ class SettingsScreen(Screen[None]):
         chosen = str(event.value)
         if port.value in ("993", "143") and chosen in {s.value for s in Security}:
             port.value = str(Security(chosen).default_port)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """A field being corrected loses its hint (checked again at the next test).  Only
+        once its text differs from what was checked: a change made just before the test
+        may be announced after the hint appeared."""
+        field = event.input.id
+        if field in self._hinted and event.value != self._hinted[field]:
+            del self._hinted[field]
+            show_message(self.query_one(f"#{field}-error", Static), "")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter moves to the next empty field, and tests once the form is complete."""
@@ -242,17 +255,19 @@ class SettingsScreen(Screen[None]):
         problems = check_fields(sign_in=sign_in, **values)
         for field in (*FIELDS, "token"):
             show_message(self.query_one(f"#{field}-error", Static), problems.get(field, ""))
+        self._hinted = {field: values[field] for field in problems}
         if problems:
             self.query_one(f"#{next(iter(problems))}", Input).focus()
             return
         token = values["token"].strip()
+        insecure = self.query_one("#insecure", Checkbox)
         account = Account(
             host=check_host(values["host"], self.side),
             port=check_port(values["port"], self.side),
             login=values["login"].strip(),
             password=values["password"] if sign_in == PASSWORD else "",
             security=Security(str(self.query_one("#security", Select).value)),
-            verify_certificate=not self.query_one("#insecure", Checkbox).value,
+            verify_certificate=not (insecure.display and insecure.value),  # shown: not plain
             role=self.side,
             auth=AuthMethod.PASSWORD if sign_in == PASSWORD else AuthMethod.OAUTH2,
             # An absolute path: the detached copy reads it again for as long as it runs.

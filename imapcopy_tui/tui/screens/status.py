@@ -48,12 +48,19 @@ class StatusScreen(Screen[None]):
     def look_up(self, address: str) -> None:
         view = self.query_one(JobView)
         missing = self.query_one("#not-found", Static)
-        try:
-            job = self.store.latest_for_source(address)
-        except JobNotFoundError:
+        job = None
+        if address:
+            try:
+                job = self.store.latest_for_source(address)
+            except JobNotFoundError:
+                pass
+        if job is None:
             self.job_id = None
             view.display = False
-            missing.update(f"There is no sync task for {address or 'this address'}.")
+            missing.update(
+                f"There is no sync task for {address}." if address
+                else "Type the source e-mail address (or login) first."
+            )
             return
         self.job_id = job.id
         missing.update("")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -22,6 +23,25 @@ def _duration(seconds: float) -> str:
     if seconds >= 60:
         return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds} s"
+
+
+def _speed(rate: float) -> str:
+    """``12 messages/s``; below 10 with a decimal (a slow link's 0.4/s is not 0)."""
+    return f"{rate:.1f} messages/s" if 0 < rate < 10 else f"{rate:.0f} messages/s"
+
+
+def _average_rate(job: Job) -> float | None:
+    """Messages copied per second over the whole run of a job that is over (its times are
+    to the second: a run under a second counts as one)."""
+    if not job.started_at or not job.finished_at:
+        return None
+    try:
+        seconds = (
+            datetime.fromisoformat(job.finished_at) - datetime.fromisoformat(job.started_at)
+        ).total_seconds()
+    except ValueError:
+        return None
+    return job.messages_copied / max(seconds, 1.0)
 
 
 class JobView(Vertical):
@@ -68,16 +88,20 @@ class JobView(Vertical):
         self.query_one("#job-headline", Static).update(status.headline)
         self.query_one("#job-route", Static).update(status.details[0] if status.details else "")
         processed = job.messages_copied + job.messages_present + job.messages_failed
-        rate = self._rate(job) if job.state.active else 0.0
-        eta = ""
-        if rate > 0 and job.messages_total > processed:
-            eta = f", about {_duration((job.messages_total - processed) / rate)} left"
+        if job.state.active:
+            rate = self._rate(job)
+            speed = _speed(rate)
+            if rate > 0 and job.messages_total > processed:
+                speed += f", about {_duration((job.messages_total - processed) / rate)} left"
+        else:
+            average = _average_rate(job)
+            speed = f"{_speed(average)} on average" if average is not None else ""
         self.query_one("#job-counters", Static).update(
             f"Folders {job.folders_done}/{job.folders_total}   "
             f"Messages {processed}/{job.messages_total}: "
             f"{job.messages_copied} copied, {job.messages_present} already there, "
             f"{job.messages_failed} failed\n"
-            f"{human_size(job.bytes_copied)} copied, {rate:.0f} messages/s{eta}"
+            f"{human_size(job.bytes_copied)} copied" + (f", {speed}" if speed else "")
         )
         bar = self.query_one("#job-bar", ProgressBar)
         bar.update(total=max(job.messages_total, 1) if job.folders_total else None,
