@@ -118,6 +118,16 @@ class ServerError(ImapCopyError):
     """The server answered NO or BAD to a command we needed."""
 
 
+class QuotaExceededError(ServerError):
+    """The destination refused a message because the account is over its quota
+    (``[OVERQUOTA]``, RFC 5530)."""
+
+
+class DestinationFullError(ImapCopyError):
+    """The destination refused message after message as over quota: the job stops (to be
+    resumed once there is room) instead of failing every message left."""
+
+
 # --- jobs -------------------------------------------------------------------------------
 
 

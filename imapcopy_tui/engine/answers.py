@@ -30,6 +30,7 @@ from imapcopy_tui.errors import (
     NotImapError,
     NotTlsError,
     PortClosedError,
+    QuotaExceededError,
     ServerBusyError,
     ServerError,
     ServerTimeoutError,
@@ -139,8 +140,13 @@ def busy_answer(where: str, words: str, *, bye: bool = False) -> ServerBusyError
 
 
 def refusal(where: str, words: str) -> ServerError | ServerBusyError:
-    """The error for a NO or BAD answer: busy (try again later) or refused."""
-    return busy_answer(where, words) or ServerError(f"{where}: the server answered: {words}")
+    """The error for a NO or BAD answer: busy (try again later), over quota, or refused."""
+    busy = busy_answer(where, words)
+    if busy is not None:
+        return busy
+    if "[OVERQUOTA]" in words.upper():
+        return QuotaExceededError(f"{where}: the server answered: {words}")
+    return ServerError(f"{where}: the server answered: {words}")
 
 
 def _ssl_error(account: Account, exc: ssl.SSLError) -> ConnectError:

@@ -151,6 +151,7 @@ class Copier(SharingMixin, PlanningMixin, TransferMixin, LoginMixin):
         )
         self.result = CopyResult(dry_run=self.options.dry_run)
         self._drops: dict[tuple[str, int], int] = {}
+        self._quota_refusals = 0
         self._careful_folders: set[str] = set()
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)  # see SharingMixin._changed

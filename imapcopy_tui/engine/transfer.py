@@ -34,11 +34,20 @@ from imapcopy_tui.engine.progress import (
 )
 from imapcopy_tui.engine.session import FolderState, ImapSession
 from imapcopy_tui.engine.wire import is_sendable_flag
-from imapcopy_tui.errors import ServerBusyError, ServerError
+from imapcopy_tui.errors import (
+    DestinationFullError,
+    QuotaExceededError,
+    ServerBusyError,
+    ServerError,
+)
 
 _IDENTITY_ITEMS = ("RFC822.SIZE", "BODY.PEEK[HEADER]")
 _META_ITEMS = ("FLAGS", "INTERNALDATE", "RFC822.SIZE")
 DROPS_BEFORE_SKIPPING = 3
+# Over-quota refusals in a row (no message landing between them) that stop the job: one
+# message too large for the room left is recorded and the copy goes on; a full mailbox
+# would otherwise fail every message left, one line each.
+QUOTA_REFUSALS_BEFORE_STOPPING = 10
 FIRST_BATCH_SHARE = 4  # the first batch of a large folder is this much smaller
 # Internal dates some destinations do not keep (see _warn_unkept_dates).
 FUTURE_DATE_MARGIN = timedelta(hours=2)  # Dovecot's INTERNALDATE_MAX_FUTURE_SECS
@@ -138,6 +147,7 @@ class TransferMixin:
     listener: CopyListener
     _budget: ByteBudget
     _drops: dict[tuple[str, int], int]
+    _quota_refusals: int  # in a row, all pairs together (see QUOTA_REFUSALS_BEFORE_STOPPING)
     _careful_folders: set[str]
     _local: threading.local
     _source_pacer: Pacer
@@ -295,6 +305,20 @@ class TransferMixin:
             )
         return [m for m in messages if m.size <= limit]
 
+    def _refused(self, counts: FolderCounts, message: SourceMessage, exc: ServerError) -> None:
+        """The destination would not take ``message``: recorded as failed, unless it is
+        the over-quota refusal too many in a row, which stops the job (the message is then
+        neither failed nor copied: the same sync sends it again once there is room)."""
+        if isinstance(exc, QuotaExceededError):
+            self._quota_refusals += 1  # pairs racing here only delay the stop by one
+            if self._quota_refusals >= QUOTA_REFUSALS_BEFORE_STOPPING:
+                raise DestinationFullError(
+                    f"{exc}; {QUOTA_REFUSALS_BEFORE_STOPPING} messages in a row were refused "
+                    "as over quota: free some space on the destination account or raise its "
+                    "quota, then run the same sync again (what was copied stays)"
+                ) from exc
+        self._fail_message(counts, message, str(exc))
+
     def _fail_message(self, counts: FolderCounts, message: SourceMessage, reason: str) -> None:
         counts.failed += 1
         self._issue(CopyIssue(reason, folder=counts.display_name, uid=message.uid))
@@ -356,6 +380,7 @@ class TransferMixin:
         self.ledger.record(
             scope, [LedgerEntry(m.uid, m.fingerprint or "", m.size, True) for m in sent]
         )
+        self._quota_refusals = 0
         for message in sent:
             counts.copied += 1
             counts.bytes_copied += message.size
@@ -393,7 +418,7 @@ class TransferMixin:
             except ServerError as exc:
                 self._local.in_flight = None
                 if len(outgoing) == 1:
-                    self._fail_message(counts, outgoing[0][0], str(exc))
+                    self._refused(counts, outgoing[0][0], exc)
                     return
                 # All or nothing: find the refused one below, message by message.
             else:
@@ -412,7 +437,7 @@ class TransferMixin:
                     )
                 except ServerError as exc:
                     self._local.in_flight = None
-                    self._fail_message(counts, message, str(exc))
+                    self._refused(counts, message, exc)
                     continue
                 self._local.in_flight = None
                 landed.append(message)

@@ -69,6 +69,52 @@ def test_over_quota_message_is_recorded_and_the_rest_copied(
     assert "Old Mail Box" in body
 
 
+
+def test_a_full_destination_stops_the_job_and_the_same_sync_finishes_it(
+    tmp_path: Path,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    quota_user: str,
+    make_user: Any,
+) -> None:
+    """40 messages of 20 KB into 300 KiB: those that fit are copied, then the job stops
+    after 10 over-quota refusals in a row (9 recorded, not one line per message left),
+    failed, saying what to do; with room made, the same sync copies the rest: all 40, each
+    once, in order."""
+    src_user = make_user()
+    bodies = [
+        b"Subject: filler %d\r\nMessage-ID: <%d@quota.test>\r\n\r\n" % (n, n)
+        + b"x" * 20_000 + b"\r\n"
+        for n in range(40)
+    ]
+    with dovecot_src.client(src_user) as client:
+        for body in bodies:
+            client.append("INBOX", body)
+    store = new_store(tmp_path)
+    src, dst = account(dovecot_src, src_user), account(dovecot_dst, quota_user, "destination")
+    first = sync(store, src, dst, send_report=False)
+    assert first.state is JobState.FAILED
+    assert first.failure is not None and first.failure.endswith(
+        "10 messages in a row were refused as over quota: free some space on the "
+        "destination account or raise its quota, then run the same sync again (what was "
+        "copied stays)"
+    ), first.failure
+    assert "[OVERQUOTA]" in first.failure
+    job = store.get(first.job_id)
+    assert job.messages_failed == 9 and 0 < job.messages_copied < 40
+    with dovecot_dst.client(quota_user) as client:
+        client.select_folder("INBOX", readonly=True)
+        assert len(client.search("ALL")) == job.messages_copied
+
+    dovecot_dst.add_quota_user(quota_user, "*:storage=10M")
+    second = sync(store, src, dst, send_report=False)
+    assert second.state is JobState.FINISHED, second.failure
+    with dovecot_dst.client(quota_user) as client:
+        client.select_folder("INBOX", readonly=True)
+        uids = client.search("ALL")
+        found = [client.fetch([u], ["BODY.PEEK[]"])[u][b"BODY[]"] for u in uids]
+    assert found == bodies
+
 def test_report_describes_the_copy(
     tmp_path: Path,
     dovecot_src: DovecotServer,

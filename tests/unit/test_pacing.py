@@ -6,7 +6,7 @@ import pytest
 
 from imapcopy_tui.engine.answers import busy_answer, refusal
 from imapcopy_tui.engine.pacing import MAX_PAUSE, MAX_SUGGESTED_WAIT, Pacer, RateLimit
-from imapcopy_tui.errors import ServerBusyError, ServerError
+from imapcopy_tui.errors import QuotaExceededError, ServerBusyError, ServerError
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,9 @@ def test_busy_words(words: str, code: str, retry_after: float | None) -> None:
 )
 def test_refusals_are_not_busy(words: str) -> None:
     error = refusal("source account a on h:143", words)
-    assert type(error) is ServerError
+    # Over quota is a refusal of its own kind (a run of them stops the job), not a wait.
+    quota = words.startswith("[OVERQUOTA]")
+    assert type(error) is (QuotaExceededError if quota else ServerError)
     assert str(error) == f"source account a on h:143: the server answered: {words}"
 
 
