@@ -522,7 +522,9 @@ def cmd_test(args: argparse.Namespace) -> ExitCode:
             ConnectStep.CONNECTING: (
                 f"Testing the connection to the {account.role} account {account.login}..."
             ),
-            ConnectStep.AUTHENTICATED: "The connection to the account is established.",
+            ConnectStep.AUTHENTICATED: (
+                f"The connection to the {account.role} account is established."
+            ),
         }
         test_connection(account, on_step=functools.partial(_say_step, messages))
     return ExitCode.OK

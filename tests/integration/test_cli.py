@@ -200,7 +200,7 @@ def test_connection_test_shows_two_steps(dovecot_src: DovecotServer, passfile: P
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == [
         "Testing the connection to the source account alice...",
-        "The connection to the account is established.",
+        "The connection to the source account is established.",
     ]
 
 

@@ -222,7 +222,7 @@ def test_command_line_signs_in_with_a_token_and_refuses_an_expired_one(
     tested = imapcopy("test", *server, "--authmech1", "OAUTHBEARER",
                       "--oauthcommand1", f"echo {token}")
     assert tested.returncode == 0, tested.stderr
-    assert "The connection to the account is established." in tested.stdout
+    assert "The connection to the source account is established." in tested.stdout
 
     token_issuer.revoke(token)
     token_file = tmp_path / "token"

@@ -152,7 +152,7 @@ def test_cli_trust_options_work_as_documented(
     assert code == cli.ExitCode.CONNECTION and "certificate is not trusted" in err
     cafile = ("--cafile1", str(dovecot_src.ca_file))
     code, out, err = run_cli(capsys, *tls_test_args(dovecot_src, passfile, CERT_HOSTNAME, *cafile))
-    assert code == 0 and out.endswith("The connection to the account is established.\n"), err
+    assert code == 0 and out.endswith("The connection to the source account is established.\n"), err
     assert err == ""
     code, _, err = run_cli(capsys, *tls_test_args(dovecot_src, passfile, "127.0.0.1", *cafile))
     assert code == cli.ExitCode.CONNECTION and "not valid for the name '127.0.0.1'" in err

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import events
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from imapcopy_tui.engine.account import Account
@@ -108,3 +109,20 @@ async def test_a_hint_goes_when_its_field_is_corrected(tmp_path: Path) -> None:
         await pilot.pause()
         assert not hint.display
         assert screen.query_one("#host-error", Static).display  # the others stay
+
+
+async def test_a_pasted_page_does_not_go_into_a_field(tmp_path: Path) -> None:
+    """A 5000-character paste into the login is refused (the field takes 320 characters,
+    more than any address), so the form stays quick and no page goes to the server as a
+    login; a paste that fits goes in."""
+    app = ImapCopyApp(db_path=tmp_path / "jobs.sqlite3")
+    async with app.run_test(size=SIZE) as pilot:
+        await choose_other(pilot)
+        login = app.screen.query_one("#login", Input)
+        assert app.focused is login
+        login.post_message(events.Paste("a" * 5000))
+        await pilot.pause()
+        assert login.value == ""
+        login.post_message(events.Paste("a" * 320))
+        await pilot.pause()
+        assert login.value == "a" * 320

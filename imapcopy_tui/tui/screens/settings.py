@@ -88,6 +88,11 @@ def check_fields(
     return problems
 
 
+# Longer than any real value (a login is an address, a host a DNS name); a paste of a
+# page would otherwise make every keystroke redraw it and reach the server as a login.
+MAX_LENGTHS = {"login": 320, "password": 1024, "token": 4096, "host": 253, "port": 5}
+
+
 class SettingsScreen(Screen[None]):
     """Service, login, password or token source, server, port, security and sign-in,
     prefilled from the preset (and what was typed last time for it)."""
@@ -132,7 +137,7 @@ class SettingsScreen(Screen[None]):
                 with Horizontal(classes="field", id=f"{field}-row"):
                     yield Label(label, classes="field-label", id=f"{field}-label")
                     yield Input(value=value, placeholder=placeholder, password=password,
-                                id=field, compact=True)
+                                id=field, compact=True, max_length=MAX_LENGTHS[field])
                 yield Static("", id=f"{field}-error", classes="field-error")
             with Horizontal(classes="field"):
                 yield Label("Security", classes="field-label")
