@@ -17,6 +17,7 @@ from enum import StrEnum
 from imapcopy_tui.errors import SameAccountError, UsageError
 
 MAX_PORT = 65535
+MAX_LOGIN = 320  # an e-mail address is at most 254; the app's field takes 320
 _MAX_HOST_LENGTH = 253  # RFC 1035, without the optional final dot
 _PORT_TEXT = re.compile(r"[+-]?[0-9]+")
 
@@ -83,6 +84,13 @@ class Account:
             raise UsageError(f"the {self.role} port {self.port!r} is not a number")
         if not 1 <= self.port <= MAX_PORT:
             raise UsageError(f"the {self.role} port {self.port} is not between 1 and {MAX_PORT}")
+        if len(self.login) > MAX_LOGIN:
+            # Servers answer such a login with "Input buffer full" or a bare refusal, which
+            # would read as a wrong password.
+            raise UsageError(
+                f"the {self.role} login is {len(self.login)} characters long; a login is an "
+                f"address or a user name (at most {MAX_LOGIN} characters)"
+            )
         for name, value in (("token file", self.token_file),
                             ("token command", self.token_command)):
             if value is not None and not value.strip():

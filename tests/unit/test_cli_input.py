@@ -256,3 +256,12 @@ def test_nothing_typed_at_the_password_prompt(
         "imapcopy: error: no password was typed for the source account alice; type it at the "
         "prompt, or give --passfile1 or IMAPCOPY_PASSWORD1"
     ])
+
+
+def test_a_login_longer_than_any_address(capsys: pytest.CaptureFixture[str]) -> None:
+    """Refused before connecting: a server would answer it as a wrong password."""
+    code, err = run(capsys, "--host1", "imap.example.org", "--user1", "a" * 400)
+    assert (code, err) == (ExitCode.USAGE, [
+        "imapcopy: error: the source login is 400 characters long; a login is an address or "
+        "a user name (at most 320 characters)"
+    ])

@@ -28,6 +28,7 @@ from textual.widgets import (
 from imapcopy_tui.config.presets import Preset
 from imapcopy_tui.config.settings import RememberedAccount
 from imapcopy_tui.engine.account import (
+    MAX_LOGIN,
     Account,
     AuthMethod,
     Security,
@@ -90,7 +91,7 @@ def check_fields(
 
 # Longer than any real value (a login is an address, a host a DNS name); a paste of a
 # page would otherwise make every keystroke redraw it and reach the server as a login.
-MAX_LENGTHS = {"login": 320, "password": 1024, "token": 4096, "host": 253, "port": 5}
+MAX_LENGTHS = {"login": MAX_LOGIN, "password": 1024, "token": 4096, "host": 253, "port": 5}
 
 
 class SettingsScreen(Screen[None]):
