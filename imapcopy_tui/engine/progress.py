@@ -16,10 +16,11 @@ from imapcopy_tui.engine.folders import Folder
 
 
 def human_size(n: int) -> str:
-    """1023 B, 1.0 KB, 3.3 MB: sizes as people read them."""
+    """1023 B, 1.0 KiB, 3.3 MiB: sizes as people read them, in the binary units they are
+    computed in (named so: a preset's 1 MB limit, 10^6 bytes, shows as 976.6 KiB)."""
     value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
             return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")

@@ -57,7 +57,7 @@ def report_body(source: Account, destination: Account, result: CopyResult) -> st
     ]
     width = max([len("Folder")] + [len(f.display_name) for f in result.folders])
     header = (
-        f"  {'Folder':<{width}}  {'folder':<8}  {'copied':>7}  {'present':>7}  "
+        f"  {'Folder':<{width}}  {'state':<8}  {'copied':>7}  {'present':>7}  "
         f"{'failed':>6}  {'size':>9}"
     )
     lines += [header, "  " + "-" * (len(header) - 2)]

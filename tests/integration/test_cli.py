@@ -229,7 +229,7 @@ def test_destination_preset_size_limit_sets_large_messages_aside(
     env = {"IMAPCOPY_PASSWORD2": dovecot_dst.password}
     run = imapcopy(*args, "--dry-run", env=env)
     assert run.returncode == 1, run.stderr  # finished with an error: the large message
-    assert "too large for the destination (3.1 MB; it takes at most 976.6 KB)" in run.stderr
+    assert "too large for the destination (3.1 MiB; it takes at most 976.6 KiB)" in run.stderr
     run = imapcopy(*args, "--dry-run", "--maxsize", "5M", env=env)
     assert run.returncode == 0, run.stderr
     assert "too large" not in run.stderr

@@ -244,7 +244,7 @@ def test_messages_over_the_append_limit_are_listed_and_not_sent(
     assert outcome.state is JobState.FINISHED_WITH_ERRORS
     (error,) = outcome.result.errors
     assert error.message == (
-        "too large for the destination (3.1 MB; it takes at most 976.6 KB), not sent: "
+        "too large for the destination (3.1 MiB; it takes at most 976.6 KiB), not sent: "
         f"dated {large.header('Date')}, from {large.header('From')}, "
         f"subject {large.header('Subject')}"
     )
