@@ -75,10 +75,11 @@ def as_text(value: Any) -> str:
 SERVER_WORDS_LIMIT = 300  # characters of a server's words quoted in a message
 
 
-def server_words(exc: BaseException) -> str:
+def server_words(exc: BaseException, *, hide: str = "") -> str:
     """The server's own text from an IMAPClient error, without the command echo, cut to
     ``SERVER_WORDS_LIMIT`` characters (a hostile or broken server's answer is not a page:
-    the message it goes in must stay one readable line)."""
+    the message it goes in must stay one readable line).  ``hide`` (a secret the server
+    might quote) is replaced by ``[hidden]`` before the cut, which could leave half of it."""
     text = as_text(exc.args[0]) if exc.args else str(exc)
     # imaplib formats errors as "<command> command error: BAD [b'text']" and IMAPClient as
     # "append failed: [OVERQUOTA] text"; keep what the server said.
@@ -88,6 +89,8 @@ def server_words(exc: BaseException) -> str:
     if ": " in text and text.split(": ", 1)[0].endswith(("failed", "error")):
         text = text.split(": ", 1)[1]
     text = text.strip()
+    if hide:
+        text = text.replace(hide, "[hidden]")
     if len(text) > SERVER_WORDS_LIMIT:
         text = text[: SERVER_WORDS_LIMIT - 1] + "…"
     return text
@@ -201,12 +204,14 @@ def translate(account: Account, exc: BaseException, *, established: bool) -> Exc
             "check the port (usually 993 for TLS, 143 for STARTTLS)"
         )
     if isinstance(exc, LoginError):
-        busy = busy_answer(where, server_words(exc))
+        # A server has no reason to quote the password; should one do so, it stays out.
+        words = server_words(exc, hide=account.password)
+        busy = busy_answer(where, words)
         if busy is not None:  # "[UNAVAILABLE] Temporary authentication failure"
             return busy
         return AuthError(
             f"{where}: the server refused the login or password "
-            f"({server_words(exc) or 'authentication failed'}); check them, or use an "
+            f"({words or 'authentication failed'}); check them, or use an "
             "app password if the provider requires one"
         )
     if isinstance(exc, imaplib.IMAP4.abort | EOFError) or (

@@ -696,7 +696,7 @@ def _oauth2_login(
             raise
         except imaplib.IMAP4.error as exc:
             # A server has no reason to quote the token; should one do so, it stays out.
-            words = server_words(exc).replace(token, "[token]")
+            words = server_words(exc, hide=token)
             busy = busy_answer(where, words)
             if busy is not None:  # "[UNAVAILABLE]": the token service is down, say
                 raise busy from None

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from imapcopy_tui.cli import ExitCode, main, one_line
+from imapcopy_tui.engine.answers import server_words
 
 PORT_HINT = "IMAP is usually on 993 (TLS) or 143 (STARTTLS)"
 SPACES = "contains spaces; type the bare name, e.g. imap.example.org"
@@ -265,3 +266,29 @@ def test_a_login_longer_than_any_address(capsys: pytest.CaptureFixture[str]) -> 
         "imapcopy: error: the source login is 400 characters long; a login is an address or "
         "a user name (at most 320 characters)"
     ])
+
+
+def test_a_secret_the_server_quotes_is_hidden_before_its_words_are_cut() -> None:
+    """A 1.5 KB token (or a password) quoted in a refusal: hidden whole, then the words
+    cut to 300 characters; cutting first left its first 280 characters to be shown."""
+    token = "ya29." + "".join(f"{n:04x}" for n in range(375))
+    words = server_words(Exception("AUTHENTICATE failed: invalid token " + token),
+                         hide=token)
+    assert words == "invalid token [hidden]"
+    long = server_words(Exception("AUTHENTICATE failed: " + "x" * 400 + token), hide=token)
+    assert token[:20] not in long and len(long) == 300
+
+
+@pytest.mark.parametrize(
+    "long_winded_server", [(b"* OK ready\r\n", b"wrong password s3cret-pw-123 for alice")],
+    indirect=True,
+)
+def test_a_password_quoted_in_a_login_refusal_is_not_shown(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    long_winded_server: int,
+) -> None:
+    monkeypatch.setenv("IMAPCOPY_PASSWORD1", "s3cret-pw-123")
+    code, err = run(capsys, "--host1", "127.0.0.1", "--port1", str(long_winded_server),
+                    "--plain1", "--user1", "alice")
+    assert code == ExitCode.AUTH
+    assert "s3cret" not in err[0] and "(wrong password [hidden] for alice)" in err[0], err
