@@ -441,6 +441,7 @@ class TransferMixin:
                     continue
                 self._local.in_flight = None
                 landed.append(message)
+                self._quota_refusals = 0  # not "in a row" any more
         finally:
             if landed:
                 self._landed(counts, scope, landed)
