@@ -14,6 +14,7 @@ import getpass
 import ipaddress
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -630,6 +631,9 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
 
     store = _store(args)
     job = store.create_job(source, destination)
+    # SIGTERM (the app's Stop, a service manager, kill) stops the copy as Ctrl+C does:
+    # connections cut, the job recorded interrupted, resumable.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         outcome = run_job(store, job.id, source, destination, options, listener=progress)
     except KeyboardInterrupt:

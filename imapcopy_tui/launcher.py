@@ -23,7 +23,7 @@ from imapcopy_tui.engine.copier import CopyOptions
 from imapcopy_tui.engine.tokens import child_environment
 from imapcopy_tui.locations import ensure_private_dir
 from imapcopy_tui.storage.liveness import ProcessIdentity, process_start_ticks
-from imapcopy_tui.storage.store import Job, JobStore
+from imapcopy_tui.storage.store import Job, JobState, JobStore
 
 RUNNER_MODULE = "imapcopy_tui.jobrunner"
 
@@ -85,12 +85,17 @@ def _account_dict(account: Account) -> dict[str, object]:
 
 def stop_runner(job: Job) -> bool:
     """Ask the process running ``job`` on this machine to stop: SIGTERM, on which a runner
-    cuts its connections and records the job interrupted, resumed by the same sync.
+    (detached, or ``imapcopy sync`` in a terminal) cuts its connections and records the
+    job interrupted, resumed by the same sync.
 
     False when no such process runs here (the job is over, or another machine runs it);
     the pid is signalled only while it is still the process that claimed the job.
     """
-    if not job.state.active or job.runner_pid is None:
+    # Only a copy under way, run by another process that can be told apart from a later
+    # one with the same pid: a queued job's pid is its creator's (this app, say).
+    if job.state is not JobState.RUNNING or job.runner_pid is None:
+        return False
+    if job.runner_pid == os.getpid() or job.runner_start_ticks is None:
         return False
     if job.runner_host and job.runner_host != socket.gethostname():
         return False

@@ -169,6 +169,7 @@ def test_a_pair_failing_the_job_stops_a_pair_waiting_for_a_stalled_server(
     assert_identical(corpus, dovecot_dst, unique_user)
 
 
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_on_sync_with_a_stalled_source_stops_at_once(
     tmp_path: Path,
     dovecot_src: DovecotServer,
@@ -176,9 +177,11 @@ def test_ctrl_c_on_sync_with_a_stalled_source_stops_at_once(
     corpus_source: tuple[str, Corpus],
     source_proxy: FaultProxy,
     unique_user: str,
+    stop: signal.Signals,
 ) -> None:
     """``imapcopy sync`` as an admin runs it, with its default read timeout (minutes):
-    Ctrl+C (SIGINT) while the source has stopped answering a body fetch ends the process
+    Ctrl+C (SIGINT), or SIGTERM (the app's Stop, a service manager), while the source has
+    stopped answering a body fetch ends the process
     within a few seconds, exit 130, the job interrupted; the same command run again
     finishes it, every message exactly once."""
     src_user, corpus = corpus_source
@@ -202,7 +205,7 @@ def test_ctrl_c_on_sync_with_a_stalled_source_stops_at_once(
         wait_for_stall(source_proxy)
         assert process.poll() is None, process.communicate()
         stopped_at = time.monotonic()
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         _stdout, stderr = process.communicate(timeout=PROMPT_SECONDS + 30)
         took = time.monotonic() - stopped_at
     finally:
