@@ -41,6 +41,7 @@ from imapcopy_tui.errors import (
     ImapCopyError,
     JobExistsError,
     JobNotFoundError,
+    StorageError,
     UsageError,
 )
 from imapcopy_tui.locations import default_db_path
@@ -498,7 +499,13 @@ def _lookup_store(args: argparse.Namespace) -> JobStore | None:
     """The job database for a lookup, or None when there is none yet: a lookup (perhaps
     of a mistyped --db) creates no file."""
     path = args.db or default_db_path()
-    existing = next(p for p in (path, *path.parents) if p.exists())
+    try:
+        existing = next(p for p in (path, *path.parents) if p.exists())
+    except OSError as exc:  # a directory on the way that we may not look into
+        raise StorageError(
+            f"the job database {path} cannot be read ({exc.strerror or exc}); check the "
+            "permissions of its directories, or choose another file with --db or IMAPCOPY_DB"
+        ) from exc
     if existing != path and existing.is_dir():
         return None
     return JobStore(path)  # the file, or the error saying why it cannot be there

@@ -330,11 +330,22 @@ class JobStore:
             db.execute("BEGIN IMMEDIATE" if write else "BEGIN DEFERRED")
             try:
                 yield db
+                db.execute("COMMIT")
             except BaseException:
+                # Whatever failed (the body, or COMMIT itself): the thread's connection
+                # must not stay inside this transaction, or every later BEGIN would fail.
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
-            db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise self._failing(exc) from exc
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection for a read outside a transaction, its operational
+        failures a ``StorageError`` as in :meth:`_transaction`."""
+        try:
+            yield self._db()
         except sqlite3.OperationalError as exc:
             raise self._failing(exc) from exc
 
@@ -656,13 +667,14 @@ class JobStore:
     # --- ledger --------------------------------------------------------------------
 
     def ledger_entries(self, scope: LedgerScope, job_id: int) -> dict[int, LedgerEntry]:
-        rows = self._db().execute(
-            "SELECT source_uid, fingerprint, size, job_id, copied FROM ledger "
-            "WHERE source_account = ? AND source_folder = ? AND source_uidvalidity = ? "
-            "AND destination_account = ? AND destination_folder = ? "
-            "AND destination_uidvalidity = ?",
-            _scope_key(scope),
-        )
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT source_uid, fingerprint, size, job_id, copied FROM ledger "
+                "WHERE source_account = ? AND source_folder = ? AND source_uidvalidity = ? "
+                "AND destination_account = ? AND destination_folder = ? "
+                "AND destination_uidvalidity = ?",
+                _scope_key(scope),
+            ).fetchall()
         return {
             r["source_uid"]: LedgerEntry(
                 uid=r["source_uid"],
@@ -696,15 +708,12 @@ class JobStore:
             )
 
     def folder_snapshot(self, pair: FolderPair, job_id: int) -> FolderSnapshot | None:
-        row = (
-            self._db()
-            .execute(
+        with self._reading() as db:
+            row = db.execute(
                 "SELECT * FROM folder_snapshots WHERE source_account = ? AND source_folder = ? "
                 "AND destination_account = ? AND destination_folder = ?",
                 _pair_key(pair),
-            )
-            .fetchone()
-        )
+            ).fetchone()
         if row is None:
             return None
         return FolderSnapshot(
@@ -728,16 +737,17 @@ class JobStore:
         recent job first: the ledger (even an interrupted pass leaves entries) and the
         snapshots (a pass that found everything there already may have no new entry)."""
         key = (source_account, source_folder, destination_account)
-        rows = self._db().execute(
-            "SELECT destination_folder, MAX(job_id) AS latest FROM ("
-            " SELECT destination_folder, job_id FROM folder_snapshots"
-            " WHERE source_account = ? AND source_folder = ? AND destination_account = ?"
-            " UNION ALL"
-            " SELECT destination_folder, job_id FROM ledger"
-            " WHERE source_account = ? AND source_folder = ? AND destination_account = ?"
-            ") GROUP BY destination_folder ORDER BY latest DESC, destination_folder",
-            key + key,
-        )
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT destination_folder, MAX(job_id) AS latest FROM ("
+                " SELECT destination_folder, job_id FROM folder_snapshots"
+                " WHERE source_account = ? AND source_folder = ? AND destination_account = ?"
+                " UNION ALL"
+                " SELECT destination_folder, job_id FROM ledger"
+                " WHERE source_account = ? AND source_folder = ? AND destination_account = ?"
+                ") GROUP BY destination_folder ORDER BY latest DESC, destination_folder",
+                key + key,
+            ).fetchall()
         return [r["destination_folder"] for r in rows]
 
     def save_folder_snapshot(self, pair: FolderPair, snapshot: FolderSnapshot, job_id: int) -> None:
