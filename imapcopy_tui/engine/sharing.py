@@ -124,7 +124,10 @@ class SharingMixin:
                 if feed is None or left < HELP_FROM_BATCHES - 1:
                     if starting:  # a folder is being opened: its feed may need help
                         with self._lock:
-                            if self._starting:
+                            # Only if nothing moved since the look above: a feed offered
+                            # in between would otherwise wait for the next look.
+                            unchanged = feeds == [f for f in self._feeds if f not in tried]
+                            if self._starting and unchanged:
                                 self._changed.wait(self._recheck_seconds)
                         continue
                     return

@@ -9,8 +9,12 @@ being told can end the wait in time.
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
 from collections.abc import Callable
+
+import pytest
 
 from imapcopy_tui.engine.account import Account
 from imapcopy_tui.engine.copier import Copier, CopyOptions
@@ -30,7 +34,7 @@ class SlowToOpen(FakeSession):
 
     def examine_uids(self, name: str) -> tuple[FolderState, list[int]]:
         if name == "Slow":
-            time.sleep(OPENING_SECONDS)
+            threading.Event().wait(OPENING_SECONDS)  # not time.sleep: that one is watched
         return super().examine_uids(name)
 
 
@@ -45,7 +49,9 @@ def slow_connector(source: FakeServer, destination: FakeServer) -> Callable[...,
     return connect
 
 
-def test_the_job_ends_when_the_last_folder_settles_not_at_a_waiting_pairs_next_look() -> None:
+def test_the_job_ends_when_the_last_folder_settles_not_at_a_waiting_pairs_next_look(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     source = FakeServer(
         folders={
             "INBOX": [Stored(message(n, "inbox")) for n in range(1, 4)],
@@ -59,9 +65,20 @@ def test_the_job_ends_when_the_last_folder_settles_not_at_a_waiting_pairs_next_l
         connect=slow_connector(source, destination),  # type: ignore[arg-type]
     )  # fmt: skip
     copier._recheck_seconds = RECHECK_SECONDS
+    naps: list[str] = []  # the engine modules that slept (polled) instead of waiting
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller.startswith("imapcopy_tui.engine"):
+            naps.append(caller)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", sleep)
     started = time.monotonic()
     result = copier.run()
     elapsed = time.monotonic() - started
+    assert naps == []
     assert elapsed < OPENING_SECONDS + 5, f"the job took {elapsed:.1f} s"
     assert elapsed >= OPENING_SECONDS  # the slow folder was opened
     assert not result.errors
