@@ -218,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="PATTERN",
-        help="copy only folders matching this glob (repeatable), e.g. 'Archive/*'",
+        help="copy only this folder, or those matching this glob (repeatable), e.g. "
+        "'[Gmail]/Sent Mail' or 'Archive/*'",
     )
     sync.add_argument(
         "--exclude",

@@ -15,6 +15,13 @@ DEFAULT_CONNECTIONS = 4  # over a slow link: enough to hide the round trips
 FAST_LINK_CONNECTIONS = 2  # on a LAN: one pair copies while the other waits on a server
 
 
+
+def _selects(pattern: str, name: str) -> bool:
+    """A folder choice selects the folder of exactly that name, or the names its ``*``,
+    ``?`` and ``[...]`` match: "[Gmail]/All Mail" is Gmail's folder, not a pattern that
+    only matches names starting with one of G, m, a, i, l."""
+    return name == pattern or fnmatchcase(name, pattern)
+
 @dataclass(frozen=True)
 class CopyOptions:
     """How to copy.  The defaults are what an admin wants without thinking about it."""
@@ -53,16 +60,13 @@ class CopyOptions:
     def wants(self, folder: Folder) -> bool:
         """Whether the include/exclude patterns select this folder."""
         name = folder.display_name
-        if self.include and not any(fnmatchcase(name, p) for p in self.include):
+        if self.include and not any(_selects(p, name) for p in self.include):
             return False
-        return not any(fnmatchcase(name, p) for p in self.exclude)
+        return not any(_selects(p, name) for p in self.exclude)
 
-    def unmatched_includes(self, folders: Sequence[Folder]) -> list[str]:
-        """The include patterns that select none of ``folders`` (a typo, a case)."""
-        return [
-            pattern for pattern in self.include
-            if not any(fnmatchcase(f.display_name, pattern) for f in folders)
-        ]  # fmt: skip
+    def unmatched_includes(self, names: Sequence[str]) -> list[str]:
+        """The include patterns that select none of the folder ``names`` (a typo, a case)."""
+        return [p for p in self.include if not any(_selects(p, name) for name in names)]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (for the detached runner's JSON): every option, nothing lost."""

@@ -95,10 +95,13 @@ class PlanningMixin:
         rules = self.options.folder_rules
         mapping = FolderMapping.build(rules, source_raw, source_ns, destination_raw, destination_ns)
         self._keep_special_targets(mapping, source_raw, source_ns, destination_ns, existing)
+        listed = source_raw
         source_raw = self._without_gmail_views(source_raw, source_ns, rules)
         every_folder = plan_folders(source_raw, source_ns, destination_ns, mapping)
         folders = [f for f in every_folder if self.options.wants(f)]
-        self._report_unmatched_includes(every_folder)
+        # A choice naming a Gmail view is answered by that view's own "not copied" line.
+        views = [raw.name for raw in listed if raw not in source_raw]
+        self._report_unmatched_includes(every_folder, views)
         # Gmail's labels, even those left out by --folder/--exclude: their mail is not
         # "unlabelled", so All Mail must not bring it in by the back door.
         self._label_folders = [f for f in every_folder if f.source_name not in
@@ -163,14 +166,16 @@ class PlanningMixin:
         self._destination_status = dst.statuses(remembered)
         return plan
 
-    def _report_unmatched_includes(self, every_folder: Sequence[Folder]) -> None:
+    def _report_unmatched_includes(
+        self, every_folder: Sequence[Folder], skipped_views: Sequence[str]
+    ) -> None:
         """A folder choice that selects nothing is said, naming the source's folders: an
         error when no choice selects anything (the job would copy nothing at all), else a
         warning."""
-        unmatched = self.options.unmatched_includes(every_folder)
+        names = [f.display_name for f in every_folder]
+        unmatched = self.options.unmatched_includes([*names, *skipped_views])
         if not unmatched:
             return
-        names = [f.display_name for f in every_folder]
         shown = ", ".join(names[:SHOWN_FOLDER_NAMES]) + (
             f" and {len(names) - SHOWN_FOLDER_NAMES} more"
             if len(names) > SHOWN_FOLDER_NAMES
