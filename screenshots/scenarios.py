@@ -23,7 +23,6 @@ from imapcopy_tui.engine.account import Account, Security
 from imapcopy_tui.engine.progress import CopyIssue, CopyResult, FolderCounts
 from imapcopy_tui.engine.session import ConnectStep
 from imapcopy_tui.errors import AuthError
-from imapcopy_tui.storage import store as store_module
 from imapcopy_tui.storage.store import JobState, JobStore
 from imapcopy_tui.tui.app import ImapCopyApp
 from imapcopy_tui.tui.screens.connect import ConnectScreen
@@ -42,9 +41,6 @@ FOLDERS = [
     ("Archive/2019", 2100, 870, 12, 0, False), ("Données", 40, 0, 0, 0, False),
     ("Sent", 980, 0, 0, 0, False), ("Old Mail Box", 2, 0, 0, 0, False),
 ]
-
-
-STARTED, FINISHED = "2026-11-20T09:00:00+00:00", "2026-11-20T09:41:00+00:00"
 
 
 def _counts(done_all: bool) -> list[FolderCounts]:
@@ -71,35 +67,23 @@ def demo_plan(_source: Account, _destination: Account, _cancel: threading.Event)
     return CopyResult(folders=folders)
 
 
-@contextmanager
-def clock_at(when: str) -> Iterator[None]:
-    """The job table's clock reads ``when`` (the finished jobs' speed is per their times)."""
-    with mock.patch.object(store_module, "_now", return_value=when):
-        yield
-
-
 def seed_jobs(store: JobStore) -> dict[str, int]:
-    """A finished job, one with errors (each 41 minutes long), one running (owned by this
-    process)."""
+    """A finished job, one with errors, one running (owned by this process)."""
     jobs: dict[str, int] = {}
     finished = store.create_job(
         Account("imap.gmail.com", "alice@gmail.com", "x", role="source"), DESTINATION)
-    with clock_at(STARTED):
-        store.start(finished.id)
+    store.start(finished.id)
     store.save_progress(finished.id, _counts(True))
-    with clock_at(FINISHED):
-        store.end(finished.id, JobState.FINISHED)
+    store.end(finished.id, JobState.FINISHED)
     jobs["finished"] = finished.id
     errors = store.create_job(
         Account("imap.free.fr", "bob@free.fr", "x", role="source"), DESTINATION)
-    with clock_at(STARTED):
-        store.start(errors.id)
+    store.start(errors.id)
     store.save_progress(errors.id, _counts(True), [
         CopyIssue("destination account exchange@example.net on ex.mail.ovh.net:993: the "
                   "server answered: [OVERQUOTA] Quota exceeded", folder="Archive", uid=1812),
     ])
-    with clock_at(FINISHED):
-        store.end(errors.id, JobState.FINISHED_WITH_ERRORS)
+    store.end(errors.id, JobState.FINISHED_WITH_ERRORS)
     jobs["errors"] = errors.id
     running = store.create_job(SOURCE, DESTINATION)
     store.start(running.id)

@@ -36,7 +36,7 @@ def resumed_and_finished(db: Path) -> int:
     return job.id
 
 
-async def test_the_task_list_counts_what_is_done_and_a_finished_task_its_speed(
+async def test_the_task_list_counts_what_is_done_and_a_finished_task_shows_no_speed(
     tmp_path: Path,
 ) -> None:
     db = tmp_path / "jobs.sqlite3"
@@ -52,8 +52,7 @@ async def test_the_task_list_counts_what_is_done_and_a_finished_task_its_speed(
         await arrive(pilot, ProgressScreen)
         await pilot.pause()
         counters = text_of(app, "#job-counters")
-        # Started and finished within the same second: 124 in (at most) one second.
-        assert counters.endswith("copied, 124 messages/s on average"), counters
+        assert "messages/s" not in counters, counters  # over: no speed to misread
     assert job_id == 1
 
 

@@ -65,11 +65,14 @@ def sign_in_choices(preset: Preset) -> list[tuple[str, str]]:
 
 
 def check_fields(
-    login: str, password: str, host: str, port: str, sign_in: str = PASSWORD, token: str = ""
+    login: str, password: str, host: str, port: str, sign_in: str = PASSWORD, token: str = "",
+    cafile: str = "",
 ) -> dict[str, str]:
     """Problems with the form, by field, in the user's words (empty when all is well).
 
-    ``token`` is the token file or command when ``sign_in`` is not the password."""
+    ``token`` is the token file or command when ``sign_in`` is not the password;
+    ``cafile`` the optional CA certificate of a server whose certificate a private
+    authority signed."""
     problems: dict[str, str] = {}
     if not login.strip():
         problems["login"] = "Type the full address or the login (the part before @)."
@@ -86,12 +89,19 @@ def check_fields(
         problems["host"] = f"This server name {problem}."
     if problem := port_problem(port):
         problems["port"] = f"This port {problem}; usually 993 (TLS) or 143 (STARTTLS)."
+    if cafile.strip() and not os.path.isfile(os.path.expanduser(cafile.strip())):
+        problems["cafile"] = (
+            "There is no such file; type the path of the CA certificate (PEM), or leave "
+            "this empty."
+        )
     return problems
 
 
 # Longer than any real value (a login is an address, a host a DNS name); a paste of a
 # page would otherwise make every keystroke redraw it and reach the server as a login.
-MAX_LENGTHS = {"login": MAX_LOGIN, "password": 1024, "token": 4096, "host": 253, "port": 5}
+MAX_LENGTHS = {
+    "login": MAX_LOGIN, "password": 1024, "token": 4096, "host": 253, "port": 5, "cafile": 4096,
+}
 
 
 class SettingsScreen(Screen[None]):
@@ -145,6 +155,13 @@ class SettingsScreen(Screen[None]):
                 yield Select(SECURITY_CHOICES, value=security, allow_blank=False, id="security",
                              compact=True)
             yield Static("", id="security-warning", classes="field-error")
+            # A server with its own authority (self-hosted, a company CA): checked with it.
+            with Horizontal(classes="field", id="cafile-row"):
+                yield Label("CA file", classes="field-label")
+                yield Input(value=memory.ca_file if memory else "",
+                            placeholder="optional: the CA certificate (PEM) of a private server",
+                            id="cafile", compact=True, max_length=MAX_LENGTHS["cafile"])
+            yield Static("", id="cafile-error", classes="field-error")
             with Horizontal(classes="field", id="sign-in-row"):
                 yield Label("Sign in with", classes="field-label")
                 yield Select(choices, value=sign_in, allow_blank=False, id="sign-in",
@@ -208,8 +225,9 @@ class SettingsScreen(Screen[None]):
             "Without encryption anyone on the network can read your password and mail."
             if plain else "",
         )
-        # No TLS, no certificate: the choice about checking it does not apply.
+        # No TLS, no certificate: the choices about checking it do not apply.
         self.query_one("#insecure", Checkbox).display = not plain
+        self.query_one("#cafile-row").display = not plain
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "sign-in":
@@ -255,17 +273,20 @@ class SettingsScreen(Screen[None]):
         self.app.pop_screen()
 
     def action_submit(self) -> None:
+        plain = not self.query_one("#cafile-row").display
         values = {field: self.query_one(f"#{field}", Input).value
-                  for field in (*FIELDS, "token")}
+                  for field in (*FIELDS, "token", "cafile")}
+        if plain:
+            values["cafile"] = ""  # not shown, not used
         sign_in = self._sign_in
         problems = check_fields(sign_in=sign_in, **values)
-        for field in (*FIELDS, "token"):
+        for field in (*FIELDS, "token", "cafile"):
             show_message(self.query_one(f"#{field}-error", Static), problems.get(field, ""))
         self._hinted = {field: values[field] for field in problems}
         if problems:
             self.query_one(f"#{next(iter(problems))}", Input).focus()
             return
-        token = values["token"].strip()
+        token, cafile = values["token"].strip(), values["cafile"].strip()
         insecure = self.query_one("#insecure", Checkbox)
         account = Account(
             host=check_host(values["host"], self.side),
@@ -274,6 +295,8 @@ class SettingsScreen(Screen[None]):
             password=values["password"] if sign_in == PASSWORD else "",
             security=Security(str(self.query_one("#security", Select).value)),
             verify_certificate=not (insecure.display and insecure.value),  # shown: not plain
+            # An absolute path, like the token file's: the detached copy opens it too.
+            ca_file=os.path.abspath(os.path.expanduser(cafile)) if cafile else None,
             role=self.side,
             auth=AuthMethod.PASSWORD if sign_in == PASSWORD else AuthMethod.OAUTH2,
             # An absolute path: the detached copy reads it again for as long as it runs.

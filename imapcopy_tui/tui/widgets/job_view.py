@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -28,20 +27,6 @@ def _duration(seconds: float) -> str:
 def _speed(rate: float) -> str:
     """``12 messages/s``; below 10 with a decimal (a slow link's 0.4/s is not 0)."""
     return f"{rate:.1f} messages/s" if 0 < rate < 10 else f"{rate:.0f} messages/s"
-
-
-def _average_rate(job: Job) -> float | None:
-    """Messages copied per second over the whole run of a job that is over (its times are
-    to the second: a run under a second counts as one)."""
-    if not job.started_at or not job.finished_at:
-        return None
-    try:
-        seconds = (
-            datetime.fromisoformat(job.finished_at) - datetime.fromisoformat(job.started_at)
-        ).total_seconds()
-    except ValueError:
-        return None
-    return job.messages_copied / max(seconds, 1.0)
 
 
 class JobView(Vertical):
@@ -94,8 +79,9 @@ class JobView(Vertical):
             if rate > 0 and job.messages_total > processed:
                 speed += f", about {_duration((job.messages_total - processed) / rate)} left"
         else:
-            average = _average_rate(job)
-            speed = f"{_speed(average)} on average" if average is not None else ""
+            # No speed once it is over: "0 messages/s" misleads, and an average would
+            # count the time a resumed job spent interrupted (only its first start is kept).
+            speed = ""
         self.query_one("#job-counters", Static).update(
             f"Folders {job.folders_done}/{job.folders_total}   "
             f"Messages {processed}/{job.messages_total}: "
