@@ -526,8 +526,17 @@ class ImapSession:
         return self._open(name, readonly=False)
 
     def _open(self, name: str, *, readonly: bool) -> FolderState:
-        with self._guard():
-            info = self._client.select_folder(name, readonly=readonly)
+        try:
+            with self._guard():
+                info = self._client.select_folder(name, readonly=readonly)
+        except ServerError as exc:
+            # A new account opened by two connections at once: Dovecot may answer one of
+            # them "[ALREADYEXISTS] Mailbox already exists" while both create its INBOX.
+            # The other made it: open it again, once.
+            if "ALREADYEXISTS" not in str(exc).upper().replace(" ", ""):
+                raise
+            with self._guard():
+                info = self._client.select_folder(name, readonly=readonly)
         return _folder_state(info)
 
     # --- messages ------------------------------------------------------------------
