@@ -125,3 +125,16 @@ async def test_a_pasted_page_does_not_go_into_a_field(tmp_path: Path) -> None:
         login.post_message(events.Paste("a" * 320))
         await pilot.pause()
         assert login.value == "a" * 320
+
+
+async def test_a_checkbox_reads_without_colour(tmp_path: Path) -> None:
+    """The certificate box: a blank when unticked, an X when ticked (Textual's own showed
+    an X in both states, told apart by colour only)."""
+    app = ImapCopyApp(db_path=tmp_path / "jobs.sqlite3")
+    async with app.run_test(size=SIZE) as pilot:
+        await choose_other(pilot)
+        box = app.screen.query_one("#insecure", Checkbox)
+        assert str(box.render()).startswith("▐ ▌")
+        box.value = True
+        await pilot.pause()
+        assert str(box.render()).startswith("▐X▌")

@@ -40,6 +40,7 @@ from imapcopy_tui.engine.account import (
 )
 from imapcopy_tui.tui.messages import SettingsEntered
 from imapcopy_tui.tui.widgets import show_message
+from imapcopy_tui.tui.widgets.tickbox import Tickbox
 
 SECURITY_CHOICES = [
     ("TLS (encrypted, usually port 993)", Security.TLS.value),
@@ -167,7 +168,7 @@ class SettingsScreen(Screen[None]):
                 yield Select(choices, value=sign_in, allow_blank=False, id="sign-in",
                              compact=True)
             yield Static("", id="sign-in-warning", classes="field-error", markup=False)
-            yield Checkbox("Do not check the server's certificate (unsafe)",
+            yield Tickbox("Do not check the server's certificate (unsafe)",
                            value=bool(memory and not memory.verify_certificate), id="insecure",
                            compact=True)
             with Horizontal(classes="buttons"):

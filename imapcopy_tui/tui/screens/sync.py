@@ -23,6 +23,7 @@ from imapcopy_tui.plan import plan_lines
 from imapcopy_tui.storage.store import JobStore
 from imapcopy_tui.tui.messages import JobStarted
 from imapcopy_tui.tui.widgets import show_message
+from imapcopy_tui.tui.widgets.tickbox import Tickbox
 
 GENERAL_ERROR = "An error occurred while starting the synchronisation."
 # COMPRESS=DEFLATE (RFC 4978), the CLI's --compress auto|on|off, in the user's terms.
@@ -94,7 +95,7 @@ class SyncScreen(Screen[None]):
             with VerticalScroll(id="plan-box"):
                 yield Static("Making the plan: which folder goes where...", id="plan",
                              markup=False)
-            yield Checkbox("Send a report to the destination inbox at the end", value=True,
+            yield Tickbox("Send a report to the destination inbox at the end", value=True,
                            id="report")
             with Horizontal(classes="field", id="compress-row"):
                 yield Label("Compression", classes="field-label")
