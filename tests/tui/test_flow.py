@@ -260,6 +260,26 @@ async def test_a_sync_into_the_source_itself_is_refused_with_the_guides_words(
     assert store.jobs() == []
 
 
+def slowly(
+    source_proxy: FaultProxy, source: DovecotServer, src_user: str,
+    destination: DovecotServer, dst_user: str,
+) -> tuple[Account, Account]:
+    """The accounts of a copy whose source answers slowly (still under way seconds later)."""
+    source_proxy.delay = 0.05
+    return (account(source, src_user, port=source_proxy.port),
+            account(destination, dst_user, "destination"))
+
+
+async def press_sync(pilot: Pilot[int], src: Account, dst: Account) -> None:
+    """The Sync screen for these accounts, Sync pressed: the copy's progress screen."""
+    app = pilot.app
+    assert isinstance(app, ImapCopyApp) and app.store is not None
+    app.push_screen(SyncScreen(app.store, src, dst))
+    await pilot.pause()
+    await pilot.press("ctrl+y")
+    await arrive(pilot, ProgressScreen)
+
+
 async def test_job_survives_the_app_exiting(
     tmp_path: Path,
     dovecot_src: DovecotServer,
@@ -273,16 +293,11 @@ async def test_job_survives_the_app_exiting(
     src_user, corpus = corpus_source
     db = tmp_path / "jobs.sqlite3"
     # The source answers slowly, so the copy is still under way when the app quits.
-    source_proxy.delay = 0.05
-    src = account(dovecot_src, src_user, port=source_proxy.port)
-    dst = account(dovecot_dst, unique_user, "destination")
+    src, dst = slowly(source_proxy, dovecot_src, src_user, dovecot_dst, unique_user)
     launched = record_launches(monkeypatch)
     app = ImapCopyApp(db_path=db)
     async with app.run_test(size=SIZE) as pilot:
-        app.push_screen(SyncScreen(app.store, src, dst))
-        await pilot.pause()
-        await pilot.press("ctrl+y")
-        await arrive(pilot, ProgressScreen)
+        await press_sync(pilot, src, dst)
         (runner,) = launched
         (job,) = JobStore(db).jobs()
         total = sum(len(messages) for messages in corpus.messages.values())
@@ -312,16 +327,11 @@ async def test_stop_in_the_app_interrupts_the_copy_and_the_same_sync_resumes_it(
     message exactly once."""
     src_user, corpus = corpus_source
     db = tmp_path / "jobs.sqlite3"
-    source_proxy.delay = 0.05  # still copying when Stop is pressed
-    src = account(dovecot_src, src_user, port=source_proxy.port)
-    dst = account(dovecot_dst, unique_user, "destination")
+    src, dst = slowly(source_proxy, dovecot_src, src_user, dovecot_dst, unique_user)
     launched = record_launches(monkeypatch)
     app = ImapCopyApp(db_path=db)
     async with app.run_test(size=SIZE) as pilot:
-        app.push_screen(SyncScreen(app.store, src, dst))
-        await pilot.pause()
-        await pilot.press("ctrl+y")
-        await arrive(pilot, ProgressScreen)
+        await press_sync(pilot, src, dst)
         await wait_for(pilot, lambda: "^x Stop" in footer_text(app))
         await pilot.press("ctrl+x")
         (runner,) = launched
