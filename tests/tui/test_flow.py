@@ -26,7 +26,7 @@ from imapcopy_tui.tui.screens.status import StatusScreen
 from imapcopy_tui.tui.screens.sync import SyncScreen
 from tests.corpus import Corpus
 from tests.dovecot import DovecotServer
-from tests.faultproxy import FaultProxy
+from tests.faultproxy import Action, Fault, FaultProxy
 from tests.helpers import account, assert_identical, sync
 
 pytestmark = pytest.mark.dovecot
@@ -324,14 +324,18 @@ async def test_stop_in_the_app_interrupts_the_copy_and_the_same_sync_resumes_it(
 ) -> None:
     """Stop (ctrl+x, in the footer while the copy runs): the detached runner ends, the
     task reads interrupted, Stop leaves the footer; the same sync then finishes it, every
-    message exactly once."""
+    message exactly once.  The source stalls a body fetch, so the copy is surely still
+    under way when Stop is pressed (a slow source alone could let it finish first)."""
     src_user, corpus = corpus_source
     db = tmp_path / "jobs.sqlite3"
-    src, dst = slowly(source_proxy, dovecot_src, src_user, dovecot_dst, unique_user)
+    source_proxy.add(Fault(rb"^UID FETCH .*BODY\.PEEK\[\]", Action.STALL, skip=1))
+    src = account(dovecot_src, src_user, port=source_proxy.port)
+    dst = account(dovecot_dst, unique_user, "destination")
     launched = record_launches(monkeypatch)
     app = ImapCopyApp(db_path=db)
     async with app.run_test(size=SIZE) as pilot:
         await press_sync(pilot, src, dst)
+        await wait_for(pilot, lambda: bool(source_proxy.events["STALL"]))
         await wait_for(pilot, lambda: "^x Stop" in footer_text(app))
         await pilot.press("ctrl+x")
         (runner,) = launched
@@ -339,7 +343,7 @@ async def test_stop_in_the_app_interrupts_the_copy_and_the_same_sync_resumes_it(
         (job,) = JobStore(db).jobs()
         assert job.state is JobState.INTERRUPTED, job  # (even if it had copied everything)
         await wait_for(pilot, lambda: "Stop" not in footer_text(app))
-    source_proxy.delay = 0.0
+    source_proxy.clear()
     outcome = sync(JobStore(db), src, dst)
     assert (outcome.job_id, outcome.state) == (job.id, JobState.FINISHED)  # resumed
     assert_identical(corpus, dovecot_dst, unique_user)
