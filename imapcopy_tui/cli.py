@@ -641,7 +641,7 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
     job = store.create_job(source, destination)
     # SIGTERM (the app's Stop, a service manager, kill) stops the copy as Ctrl+C does:
     # connections cut, the job recorded interrupted, resumable.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         outcome = run_job(store, job.id, source, destination, options, listener=progress)
     except KeyboardInterrupt:
@@ -652,6 +652,8 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
             file=sys.stderr,
         )
         return ExitCode.INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)  # a caller in this process keeps its own
     progress.finish()
     result = outcome.result
     if outcome.state in (JobState.FINISHED, JobState.FINISHED_WITH_ERRORS):

@@ -5,6 +5,7 @@ refused before anything connects, except the hostile server, which is a local so
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -292,3 +293,25 @@ def test_a_password_quoted_in_a_login_refusal_is_not_shown(
                     "--plain1", "--user1", "alice")
     assert code == ExitCode.AUTH
     assert "s3cret" not in err[0] and "(wrong password [hidden] for alice)" in err[0], err
+
+
+def test_a_sync_run_in_process_gives_sigterm_back(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The sync takes SIGTERM as Ctrl+C while it runs, then restores what was there: a
+    caller such as a test runner keeps its own handling."""
+    monkeypatch.setenv("IMAPCOPY_DB", str(tmp_path / "jobs.sqlite3"))
+    seen: list[object] = []
+
+    def fake_run_job(*_args: object, **_kwargs: object) -> object:
+        seen.append(signal.getsignal(signal.SIGTERM))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("imapcopy_tui.runner.run_job", fake_run_job)
+    before = signal.getsignal(signal.SIGTERM)
+    code = main(["sync", "--host1", "imap.example.org", "--user1", "alice",
+                 "--host2", "imap.example.net", "--user2", "bob"])
+    assert code == ExitCode.INTERRUPTED
+    assert seen == [signal.default_int_handler]
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert "interrupted; job 1 stopped" in capsys.readouterr().err
