@@ -226,3 +226,26 @@ def test_lookups_create_no_database(
     assert cli.main(["--db", str(missing), "jobs", "--json"]) == cli.ExitCode.OK
     assert capsys.readouterr().out == "There is no sync task for alice.\nNo sync task yet.\n[]\n"
     assert not missing.parent.exists()
+
+
+def test_a_commit_that_fails_is_rolled_back_and_the_store_goes_on(tmp_path: Path) -> None:
+    """A COMMIT refused by SQLite leaves the thread's connection outside any transaction:
+    what the failed transaction wrote is gone, and the next write works.  (It used to stay
+    inside the transaction, and every later BEGIN of that thread failed.)
+
+    The refusal is a real one: a deferred foreign key, checked only at COMMIT."""
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    job = store.create_job(SRC, DST)
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        with store._transaction() as db:
+            db.execute("PRAGMA defer_foreign_keys = ON")
+            db.execute("UPDATE jobs SET failure = 'written by the failed transaction'")
+            db.execute(
+                "INSERT INTO job_issues (job_id, at, severity, message) "
+                "VALUES (9999, '2026-01-01T00:00:00', 'error', 'no such job')"
+            )
+    assert not store._db().in_transaction
+    assert store.get(job.id).failure is None  # rolled back, not committed later
+    store.start(job.id)  # the next write transaction of this thread
+    assert store.get(job.id).state.value == "running"
+    store.close()
