@@ -32,6 +32,7 @@ from imapcopy_tui.engine.account import (
     check_port,
 )
 from imapcopy_tui.engine.options import DEFAULT_CONNECTIONS, FAST_LINK_CONNECTIONS, CopyOptions
+from imapcopy_tui.engine.progress import CopyIssue
 from imapcopy_tui.engine.session import Compression, ConnectStep, Timeouts, test_connection
 from imapcopy_tui.engine.special import GmailViews, MappingRules
 from imapcopy_tui.errors import (
@@ -173,6 +174,8 @@ def _size_argument(text: str) -> int:
 
 
 MAX_TIMEOUT_SECONDS = 24 * 3600
+# Errors repeated under the final summary; the rest are counted (see _print_errors).
+SUMMARY_ERRORS = 10
 
 
 def _seconds_argument(text: str) -> float:
@@ -633,8 +636,7 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
             f"{result.total('present')} already there, "
             f"{sum(f.created for f in result.folders)} folders to create."
         )
-        for issue in result.errors:
-            print(f"  error: {one_line(str(issue))}", file=sys.stderr)
+        _print_errors(result.errors, None)  # no job: nothing to look up later
         return ExitCode.FINISHED_WITH_ERRORS if result.errors else ExitCode.OK
 
     store = _store(args)
@@ -662,12 +664,27 @@ def cmd_sync(args: argparse.Namespace) -> ExitCode:
             f"{result.total('present')} already present, {result.total('failed')} failed, "
             f"in {result.duration_seconds:.0f} s."
         )
-        for issue in result.errors:
-            print(f"  error: {one_line(str(issue))}", file=sys.stderr)
+        _print_errors(result.errors, source.login)
         return ExitCode.OK if outcome.state is JobState.FINISHED else ExitCode.FINISHED_WITH_ERRORS
     if outcome.error is not None:
         raise outcome.error
     raise ImapCopyError(f"job {job.id} {outcome.state.value}: {outcome.failure}")
+
+
+def _print_errors(errors: Sequence[CopyIssue], source_login: str | None) -> None:
+    """The errors again under the summary, where they are not lost in the progress lines;
+    past :data:`SUMMARY_ERRORS` only how many more (each was printed as it happened, and
+    a destination refusing thousands of messages would print them all twice)."""
+    for issue in errors[:SUMMARY_ERRORS]:
+        print(f"  error: {one_line(str(issue))}", file=sys.stderr)
+    if len(errors) > SUMMARY_ERRORS:
+        lookup = ""
+        if source_login is not None:
+            lookup = f"; imapcopy status {one_line(source_login)} lists them all"
+        print(
+            f"  ... and {len(errors) - SUMMARY_ERRORS} more errors, printed above{lookup}",
+            file=sys.stderr,
+        )
 
 
 def _job_json(job: Job) -> dict[str, object]:

@@ -233,3 +233,36 @@ def test_destination_preset_size_limit_sets_large_messages_aside(
     run = imapcopy(*args, "--dry-run", "--maxsize", "5M", env=env)
     assert run.returncode == 0, run.stderr
     assert "too large" not in run.stderr
+
+
+def test_many_errors_are_repeated_under_the_summary_only_up_to_ten(
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    unique_user: str,
+    passfile: Path,
+) -> None:
+    """Each error is printed as it happens; the summary repeats the first ten and counts
+    the rest, which the status lookup lists in full (a destination refusing thousands of
+    messages used to print every refusal twice)."""
+    src_user, corpus = corpus_source
+    assert corpus.message_count > 10
+    args = sync_args(dovecot_src, src_user, dovecot_dst, unique_user, passfile)
+    run = imapcopy(*args, "--maxsize", "1", "--no-report",
+                   env={"IMAPCOPY_PASSWORD2": dovecot_dst.password})
+    assert run.returncode == 1, run.stderr  # finished with errors
+    lines = run.stderr.splitlines()
+    live = [line for line in lines if line.startswith("error: ")]
+    repeated = [line for line in lines if line.startswith("  error: ")]
+    assert len(live) == corpus.message_count
+    assert all("too large for the destination" in line for line in live)
+    # The same lines (in the order the job recorded them, which two pairs may interleave).
+    assert len(repeated) == 10
+    assert {line.removeprefix("  ") for line in repeated} <= set(live)
+    assert lines[-1] == (
+        f"  ... and {corpus.message_count - 10} more errors, printed above; "
+        f"imapcopy status {src_user} lists them all"
+    )
+    status = imapcopy("status", src_user)
+    listed = [line for line in status.stdout.splitlines() if line.startswith("- ")]
+    assert len(listed) == corpus.message_count

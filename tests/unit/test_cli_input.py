@@ -315,3 +315,19 @@ def test_a_sync_run_in_process_gives_sigterm_back(
     assert seen == [signal.default_int_handler]
     assert signal.getsignal(signal.SIGTERM) is before
     assert "interrupted; job 1 stopped" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("job", [True, False], ids=["sync", "dry-run"])
+def test_the_summary_repeats_ten_errors_and_counts_the_rest(
+    capsys: pytest.CaptureFixture[str], job: bool
+) -> None:
+    """A dry run has no job to look up: its count line points nowhere else."""
+    from imapcopy_tui.cli import _print_errors
+    from imapcopy_tui.engine.progress import CopyIssue
+
+    _print_errors([CopyIssue(f"refused {n}", folder="INBOX", uid=n) for n in range(1, 13)],
+                  "alice@example.org" if job else None)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[:10] == [f"  error: {CopyIssue(f'refused {n}', 'INBOX', n)}" for n in range(1, 11)]
+    assert lines[10:] == ["  ... and 2 more errors, printed above"
+                          + ("; imapcopy status alice@example.org lists them all" if job else "")]
