@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,6 +37,9 @@ from imapcopy_tui.tui.screens.settings import SettingsScreen
 from imapcopy_tui.tui.screens.status import StatusScreen
 from imapcopy_tui.tui.screens.store_error import StoreErrorScreen
 from imapcopy_tui.tui.screens.sync import SyncScreen
+
+# Long enough to read the start-up notice of running tasks, and its correction.
+STARTUP_NOTICE_SECONDS = 10.0
 
 
 class ImapCopyApp(App[int]):
@@ -80,6 +84,10 @@ class ImapCopyApp(App[int]):
         self.source: Account | None = None
         self.source_limit: int | None = None  # the source preset's max_connections
         self.runners: list[subprocess.Popen[bytes]] = []
+        # The tasks the start-up notice calls running (id: source login), watched while
+        # the notice is on screen so that it is not left saying so of a task that ended.
+        self._noticed_running: dict[int, str] = {}
+        self._notice_ends_at = 0.0
 
     def on_mount(self) -> None:
         if self.store is None:
@@ -96,13 +104,38 @@ class ImapCopyApp(App[int]):
             self.notify(
                 f"{len(active)} sync task(s) running, e.g. {active[0].source_login}: "
                 "press ctrl+o to follow.",
-                timeout=10,
+                timeout=STARTUP_NOTICE_SECONDS,
+                markup=False,
             )
-        self.set_interval(2.0, self._reap_runners)
+            self._noticed_running = {j.id: j.source_login for j in active}
+            self._notice_ends_at = time.monotonic() + STARTUP_NOTICE_SECONDS
+        self.set_interval(2.0, self._every_two_seconds)
 
-    def _reap_runners(self) -> None:
+    def _every_two_seconds(self) -> None:
         # Runners we started are our children: collect their exit status so none lingers.
         self.runners = [r for r in self.runners if r.poll() is None]
+        self._correct_startup_notice()
+
+    def _correct_startup_notice(self) -> None:
+        """Say so when a task the start-up notice calls running ends while it is shown.
+
+        Textual has no public way to withdraw one notice, and clearing them all would drop
+        the configuration warnings: a second notice, outliving the first, corrects it.
+        """
+        if not self._noticed_running or self.store is None:
+            return
+        if time.monotonic() >= self._notice_ends_at:
+            self._noticed_running = {}  # the notice is gone: nothing left to correct
+            return
+        still = {j.id for j in self.store.jobs() if j.state.active}
+        for job_id, login in list(self._noticed_running.items()):
+            if job_id not in still:
+                del self._noticed_running[job_id]  # each task's end is told once
+                self.notify(
+                    f"The sync task of {login} has ended: press ctrl+o to see how it ended.",
+                    timeout=STARTUP_NOTICE_SECONDS,
+                    markup=False,
+                )
 
     # --- the flow ------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 HELP = """\
 [b]imapcopy[/b] copies every message of a mailbox (the source) into
@@ -39,8 +39,13 @@ Press Escape to close."""
 
 
 class HelpScreen(ModalScreen[None]):
+    """The keys and steps, over the screen it was opened from; Escape or F1 closes it."""
+
     BINDINGS = [Binding("escape", "dismiss", "Close"), Binding("f1", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             yield Static(HELP)
+        # A footer of its own: the one of the screen beneath would offer that screen's
+        # keys ("esc New copy"), which this screen takes for itself.
+        yield Footer()
