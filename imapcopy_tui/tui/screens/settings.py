@@ -131,7 +131,9 @@ class SettingsScreen(Screen[None]):
             TOKEN_COMMAND if preset.auth[0] == "oauth2" else PASSWORD)
         choices = sign_in_choices(preset)
         yield Header()
-        with VerticalScroll(classes="page form"):
+        # Not a Tab stop of its own: the focused field is scrolled into view anyway, and
+        # a focused page shows nothing on screen.
+        with VerticalScroll(classes="page form", can_focus=False):
             # A user's preset name and note are text, never markup.
             yield Static(f"{self.side.capitalize()} mailbox - service: {preset.name}",
                          classes="title", markup=False)
