@@ -692,6 +692,8 @@ def _job_json(job: Job) -> dict[str, object]:
 
     data = asdict(job)
     data["state"] = job.state.value
+    later = job.taken_over_by
+    data["taken_over_by"] = None if later is None else {"id": later.id, "state": later.state.value}
     data["message"] = describe(job).headline
     return data
 
@@ -726,7 +728,7 @@ def cmd_status(args: argparse.Namespace) -> ExitCode:
 
 
 def cmd_jobs(args: argparse.Namespace) -> ExitCode:
-    from imapcopy_tui.status import human_size
+    from imapcopy_tui.status import describe, human_size
 
     store = _lookup_store(args)
     jobs = store.jobs() if store is not None else []
@@ -746,6 +748,11 @@ def cmd_jobs(args: argparse.Namespace) -> ExitCode:
             f"{j.destination_login[:30]:<30}  {j.messages_copied:>7}  "
             f"{human_size(j.bytes_copied):>9}  {j.started_at or '-'}"
         )
+    # An interrupted or failed job's state alone reads as "start it again": under the
+    # table, which later job already did.
+    for j in jobs:
+        if j.taken_over_by is not None:
+            print(f"Job {j.id}: {one_line(describe(j).headline)}")
     return ExitCode.OK
 
 

@@ -8,7 +8,24 @@ from datetime import UTC, datetime
 from imapcopy_tui.engine.progress import human_size
 from imapcopy_tui.storage.store import Job, JobState
 
-__all__ = ["StatusText", "counters_line", "describe", "human_size", "waiting_line"]
+__all__ = [
+    "StatusText",
+    "counters_line",
+    "describe",
+    "human_size",
+    "state_words",
+    "takeover_words",
+    "waiting_line",
+]
+
+_STATE_WORDS = {
+    JobState.QUEUED: "not started yet",
+    JobState.RUNNING: "in progress",
+    JobState.FINISHED: "finished",
+    JobState.FINISHED_WITH_ERRORS: "finished with errors",
+    JobState.FAILED: "failed",
+    JobState.INTERRUPTED: "interrupted",
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +57,19 @@ def waiting_line(job: Job, now: datetime | None = None) -> str | None:
     return f"Waiting until {until.astimezone():%H:%M:%S}: {job.waiting_reason}"
 
 
+def state_words(state: JobState) -> str:
+    """A job's state in plain words: "in progress", not "running"."""
+    return _STATE_WORDS[state]
+
+
+def takeover_words(job: Job) -> str | None:
+    """"job 12 took it over (finished)" when a later job carried on ``job``, else None."""
+    later = job.taken_over_by
+    if later is None:
+        return None
+    return f"job {later.id} took it over ({state_words(later.state)})"
+
+
 def describe(job: Job) -> StatusText:
     """What the status lookup answers for ``job``."""
     route = (
@@ -65,13 +95,18 @@ def describe(job: Job) -> StatusText:
             f"The sync of your accounts is finished with {count} error{'s' * (count != 1)}.",
             tuple(lines),
         )
+    # Once a later job took over, the advice to start again is stale: say who carried on.
+    takeover = takeover_words(job)
     if state is JobState.FAILED:
+        failed = f"The sync failed: {job.failure or 'unknown reason'}"
         return StatusText(
-            f"The sync failed: {job.failure or 'unknown reason'}.".replace("..", "."),
+            f"{failed.rstrip('.')}; {takeover}." if takeover
+            else f"{failed}.".replace("..", "."),
             (route, counters_line(job)),
         )
     return StatusText(
-        "The sync was interrupted before the end: start the same sync again (with the "
+        f"The sync was interrupted before the end; {takeover}." if takeover
+        else "The sync was interrupted before the end: start the same sync again (with the "
         "passwords) to resume it; nothing will be copied twice.",
         (route, counters_line(job)) + ((f"Reason: {job.failure}",) if job.failure else ()),
     )

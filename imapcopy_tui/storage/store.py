@@ -151,6 +151,16 @@ _SCHEMA_STEPS: tuple[str, ...] = (
 )
 
 
+# The same two accounts, told apart as Account.key does (login and server in any case,
+# and the port): a sync resumes the interrupted job of exactly these, and a later job of
+# exactly these takes over one that did not finish.  Parameters: the source's login, host
+# and port, then the destination's.
+_SAME_ACCOUNTS = (
+    "source_login = ? COLLATE NOCASE AND source_host = ? COLLATE NOCASE AND source_port = ? "
+    "AND destination_login = ? COLLATE NOCASE AND destination_host = ? COLLATE NOCASE "
+    "AND destination_port = ?"
+)
+
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
 _SQLITE_READONLY = 8
@@ -194,6 +204,15 @@ class IssueRow:
 
 
 @dataclass(frozen=True)
+class Takeover:
+    """The job that carried on the copy of one that did not finish: the newest later job
+    between the same two accounts, its number and its state now."""
+
+    id: int
+    state: JobState
+
+
+@dataclass(frozen=True)
 class Job:
     """A job as the table holds it (never with a password)."""
 
@@ -223,6 +242,9 @@ class Job:
     bytes_copied: int
     waiting_until: str | None = None  # a server asked to wait, or a reconnect is due
     waiting_reason: str | None = None
+    # Only for an interrupted or failed job that a later one took over: its advice (start
+    # the sync again) is then stale.
+    taken_over_by: Takeover | None = None
     folders: tuple[FolderRow, ...] = field(default=())
     issues: tuple[IssueRow, ...] = field(default=())
 
@@ -399,10 +421,7 @@ class JobStore:
             resumable = None
             if not dry_run:
                 resumable = db.execute(
-                    "SELECT id FROM jobs WHERE source_login = ? COLLATE NOCASE "
-                    "AND source_host = ? COLLATE NOCASE AND source_port = ? "
-                    "AND destination_login = ? COLLATE NOCASE AND destination_host = ? "
-                    "COLLATE NOCASE AND destination_port = ? AND state = ? AND dry_run = 0 "
+                    f"SELECT id FROM jobs WHERE {_SAME_ACCOUNTS} AND state = ? AND dry_run = 0 "
                     "ORDER BY id DESC LIMIT 1",
                     (
                         source.login,
@@ -627,7 +646,38 @@ class JobStore:
         )
         values["state"] = JobState(values["state"])
         values["dry_run"] = bool(values["dry_run"])
-        return Job(**values, folders=folders, issues=issues)
+        return Job(
+            **values,
+            taken_over_by=self._taken_over_by(db, row),
+            folders=folders,
+            issues=issues,
+        )
+
+    def _taken_over_by(self, db: sqlite3.Connection, row: sqlite3.Row) -> Takeover | None:
+        """The newest later job between the same accounts, for a job that did not finish.
+
+        The newest, not the next: it tells where the copy stands now.  A dry run copies
+        nothing, so it takes nothing over.  A failed job is never resumed: the next sync of
+        its accounts is a new job, which takes it over.  A sync resumes an interrupted job
+        in place (same number), so an interrupted job is taken over only when it could not
+        be resumed (a dry run's job, never resumed by a real copy).
+        """
+        if row["state"] not in (JobState.INTERRUPTED, JobState.FAILED):
+            return None
+        later = db.execute(
+            f"SELECT id, state FROM jobs WHERE id > ? AND dry_run = 0 AND {_SAME_ACCOUNTS} "
+            "ORDER BY id DESC LIMIT 1",
+            (
+                row["id"],
+                row["source_login"],
+                row["source_host"],
+                row["source_port"],
+                row["destination_login"],
+                row["destination_host"],
+                row["destination_port"],
+            ),
+        ).fetchone()
+        return None if later is None else Takeover(int(later["id"]), JobState(later["state"]))
 
     def _settle_dead_jobs(self) -> None:
         """Mark dead runners' jobs interrupted, taking the write lock only if there are any."""

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from imapcopy_tui.storage.store import JobStore
+from imapcopy_tui.storage.store import Job, JobStore
 from imapcopy_tui.tui.messages import OpenJob
 
 ADDRESS_WIDTH = 18  # five columns must fit in 80 terminal columns
@@ -16,6 +16,13 @@ ADDRESS_WIDTH = 18  # five columns must fit in 80 terminal columns
 
 def _fit(text: str) -> str:
     return text if len(text) <= ADDRESS_WIDTH else text[: ADDRESS_WIDTH - 1] + "…"
+
+
+def _state(job: Job) -> str:
+    """The state, and which later task took over one that did not finish: "interrupted"
+    alone reads as "start it again" (its own screen says so in full)."""
+    later = job.taken_over_by
+    return job.state.value if later is None else f"{job.state.value} → #{later.id}"
 
 
 class JobsScreen(Screen[None]):
@@ -53,7 +60,7 @@ class JobsScreen(Screen[None]):
         jobs = self.store.jobs()
         for job in jobs:
             table.add_row(
-                str(job.id), job.state.value, _fit(job.source_login),
+                str(job.id), _state(job), _fit(job.source_login),
                 _fit(job.destination_login),
                 f"{job.messages_copied + job.messages_present + job.messages_failed}"
                 f"/{job.messages_total}",
