@@ -1,6 +1,7 @@
 """The two commands that carry the mail, sent and read here on imaplib's connection
 rather than through IMAPClient: ``UID FETCH`` of many messages, and ``APPEND`` of many
-(MULTIAPPEND, RFC 3502) streamed as non-synchronising literals (LITERAL+, RFC 7888).
+(MULTIAPPEND, RFC 3502) streamed as non-synchronising literals (LITERAL+, RFC 7888), or of
+one message (:func:`append_one`, for servers without MULTIAPPEND).
 
 IMAPClient (and imaplib's general loop under it) tries several regular expressions and
 formats a log entry for every line it reads, and gathers an APPEND into one buffer: that
@@ -116,4 +117,33 @@ def multiappend_streamed(
     pending.append(b"\r\n")
     imap.send(b"".join(pending))
     typ, data = imap._command_complete("APPEND", tag)
+    return typ, data
+
+
+def append_one(
+    imap: imaplib.IMAP4,
+    mailbox: bytes,
+    message: OutgoingMessage,
+    *,
+    literal_plus: bool,
+    binary_allowed: bool,
+) -> tuple[str, list[Any]]:
+    """``APPEND`` of one message to ``mailbox`` (quoted), its bytes exactly as given.
+
+    imaplib's own ``append`` (which IMAPClient's calls) turns every lone CR or LF of the
+    message into CRLF, which changes the bytes and the size (and with them the message's
+    identity, so a later run would copy it again), and IMAPClient writes a year below 1000
+    with three digits, which servers refuse.  With LITERAL+ the message streams as in
+    :func:`multiappend_streamed` (one message is a plain APPEND, no MULTIAPPEND needed);
+    without it, as a synchronising literal, imaplib awaiting the server's go-ahead.
+    Returns imaplib's ``(typ, data)`` of the tagged answer.
+    """
+    if literal_plus:
+        return multiappend_streamed(imap, mailbox, [message], binary_allowed=binary_allowed)
+    date = None
+    if message.internal_date is not None:
+        date = '"' + format_internal_date(message.internal_date) + '"'
+    # Sent as is once the server answers "+" (typeshed says str; imaplib's append sets bytes).
+    imap.literal = message.raw  # type: ignore[assignment]
+    typ, data = imap._simple_command("APPEND", mailbox, "(" + " ".join(message.flags) + ")", date)
     return typ, data

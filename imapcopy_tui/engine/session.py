@@ -34,7 +34,7 @@ from imapcopy_tui.engine.answers import (
     server_words,
     translate,
 )
-from imapcopy_tui.engine.bulk import OutgoingMessage, multiappend_streamed, uid_fetch
+from imapcopy_tui.engine.bulk import OutgoingMessage, append_one, multiappend_streamed, uid_fetch
 from imapcopy_tui.engine.interrupt import STOPPED, Interrupter, make_interruptibly
 from imapcopy_tui.engine.tokens import fetch_token
 from imapcopy_tui.engine.wire import FetchedMessage, parse_fetch
@@ -617,10 +617,20 @@ class ImapSession:
     def append(
         self, folder: str, message: bytes, flags: Iterable[str], internal_date: datetime | None
     ) -> int | None:
-        """APPEND one message; return its new UID when the server says (UIDPLUS)."""
+        """APPEND one message, its bytes as they are (see :func:`~bulk.append_one`); return
+        its new UID when the server says (UIDPLUS)."""
         with self._guard():
-            response = self._client.append(folder, message, tuple(flags), internal_date)
-        match = _APPENDUID.search(response if isinstance(response, bytes) else b"")
+            typ, data = append_one(
+                self._client._imap,
+                self._client._normalise_folder(folder),
+                OutgoingMessage(message, tuple(flags), internal_date),
+                literal_plus=self.has("LITERAL+"),
+                binary_allowed=self.has("BINARY"),
+            )
+        response = data[0] if data and isinstance(data[0], bytes) else b""
+        if typ != "OK":
+            raise refusal(self.account.describe(), as_text(response) or typ)
+        match = _APPENDUID.search(response)
         return int(match.group(2)) if match else None
 
 
