@@ -138,6 +138,10 @@ class FakeSession:
         return self.server.multiappend
 
     @property
+    def can_pipeline_appends(self) -> bool:
+        return False  # no LITERAL+ here: one APPEND at a time without MULTIAPPEND
+
+    @property
     def can_append_nul(self) -> bool:
         return self.server.binary and self.server.multiappend
 

@@ -1,7 +1,8 @@
 """The two commands that carry the mail, sent and read here on imaplib's connection
 rather than through IMAPClient: ``UID FETCH`` of many messages, and ``APPEND`` of many
-(MULTIAPPEND, RFC 3502) streamed as non-synchronising literals (LITERAL+, RFC 7888), or of
-one message (:func:`append_one`, for servers without MULTIAPPEND).
+(MULTIAPPEND, RFC 3502) streamed as non-synchronising literals (LITERAL+, RFC 7888); for
+servers without MULTIAPPEND, one APPEND per message, pipelined with LITERAL+
+(:func:`appends_pipelined`) or alone, after the server's go-ahead (:func:`append_one`).
 
 IMAPClient (and imaplib's general loop under it) tries several regular expressions and
 formats a log entry for every line it reads, and gathers an APPEND into one buffer: that
@@ -97,49 +98,100 @@ def multiappend_streamed(
     when ``binary_allowed``.  Returns imaplib's ``(typ, data)`` of the tagged answer.
     """
     tag = imap._new_tag()  # registers the tag, so imaplib collects its answer
-    # Small messages are gathered and joined once (a bytearray grown message by message
-    # copied each byte several times); a large one goes out from its own buffer.
-    pending = [tag + b" APPEND " + mailbox]
+    stream = _Stream(imap)
+    stream.write(tag + b" APPEND " + mailbox)
     for message in messages:
-        flags = " ".join(message.flags).encode("ascii")
-        date = b""
-        if message.internal_date is not None:
-            date = b' "' + format_internal_date(message.internal_date).encode() + b'"'
-        # NUL bytes only travel in a binary literal (RFC 3516); see can_append_nul.
-        binary = b"~" if binary_allowed and b"\x00" in message.raw else b""
-        pending.append(b" (%s)%s %s{%d+}\r\n" % (flags, date, binary, len(message.raw)))
-        if len(message.raw) < _COALESCE_BELOW:
-            pending.append(message.raw)
-            continue
-        imap.send(b"".join(pending))
-        pending.clear()
-        imap.send(message.raw)
-    pending.append(b"\r\n")
-    imap.send(b"".join(pending))
+        _write_message(stream, message, binary_allowed)
+    stream.write(b"\r\n")
+    stream.flush()
     typ, data = imap._command_complete("APPEND", tag)
     return typ, data
 
 
-def append_one(
+def appends_pipelined(
     imap: imaplib.IMAP4,
     mailbox: bytes,
-    message: OutgoingMessage,
+    messages: Sequence[OutgoingMessage],
     *,
-    literal_plus: bool,
     binary_allowed: bool,
+) -> list[tuple[str, list[Any]]]:
+    """One ``APPEND`` per message to ``mailbox``, every one sent before the first answer is
+    read: for a server offering LITERAL+ but not MULTIAPPEND (Exchange, Microsoft 365), a
+    batch then costs one round trip instead of one per message.  The server carries the
+    commands out in the order sent, so the messages arrive in order; each is its own
+    transaction, stored or refused alone.  Returns imaplib's ``(typ, data)`` per message,
+    in order.  A BAD raises ``imaplib.IMAP4.abort``: after it the server may have read
+    the rest of the stream as commands, so the connection cannot be trusted.
+    """
+    tags = []
+    stream = _Stream(imap)
+    for message in messages:
+        tag = imap._new_tag()
+        tags.append(tag)
+        stream.write(tag + b" APPEND " + mailbox)
+        _write_message(stream, message, binary_allowed)
+        stream.write(b"\r\n")
+    stream.flush()
+    answers = []
+    for tag in tags:
+        try:
+            typ, data = imap._command_complete("APPEND", tag)
+        except imaplib.IMAP4.abort:
+            raise
+        except imaplib.IMAP4.error as exc:  # BAD
+            raise imaplib.IMAP4.abort(f"pipelined APPEND answered {exc}") from exc
+        answers.append((typ, data))
+    return answers
+
+
+class _Stream:
+    """Pieces of commands on their way out: small ones are gathered and joined once (a
+    bytearray grown message by message copied each byte several times); a large one goes
+    out from its own buffer."""
+
+    def __init__(self, imap: imaplib.IMAP4) -> None:
+        self._imap = imap
+        self._pending: list[bytes] = []
+
+    def write(self, piece: bytes) -> None:
+        if len(piece) < _COALESCE_BELOW:
+            self._pending.append(piece)
+            return
+        self.flush()
+        self._imap.send(piece)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._imap.send(b"".join(self._pending))
+            self._pending.clear()
+
+
+def _write_message(stream: _Stream, message: OutgoingMessage, binary_allowed: bool) -> None:
+    """`` (flags) "date" {n+}`` and the message: one message of an APPEND command."""
+    flags = " ".join(message.flags).encode("ascii")
+    date = b""
+    if message.internal_date is not None:
+        date = b' "' + format_internal_date(message.internal_date).encode() + b'"'
+    # NUL bytes only travel in a binary literal (RFC 3516); see can_append_nul.
+    binary = b"~" if binary_allowed and b"\x00" in message.raw else b""
+    stream.write(b" (%s)%s %s{%d+}\r\n" % (flags, date, binary, len(message.raw)))
+    stream.write(message.raw)
+
+
+def append_one(
+    imap: imaplib.IMAP4, mailbox: bytes, message: OutgoingMessage
 ) -> tuple[str, list[Any]]:
     """``APPEND`` of one message to ``mailbox`` (quoted), its bytes exactly as given.
 
     imaplib's own ``append`` (which IMAPClient's calls) turns every lone CR or LF of the
     message into CRLF, which changes the bytes and the size (and with them the message's
     identity, so a later run would copy it again), and IMAPClient writes a year below 1000
-    with three digits, which servers refuse.  With LITERAL+ the message streams as in
-    :func:`multiappend_streamed` (one message is a plain APPEND, no MULTIAPPEND needed);
-    without it, as a synchronising literal, imaplib awaiting the server's go-ahead.
-    Returns imaplib's ``(typ, data)`` of the tagged answer.
+    with three digits, which servers refuse.  The message goes as a synchronising literal,
+    after the server's go-ahead, even where LITERAL+ is offered: this is the careful path
+    (one message at a time, after a failure), and a server that refuses the command line
+    then never reads the message's lines as commands.  Returns imaplib's ``(typ, data)``.
+    A message holding NUL cannot go this way (``can_append_nul`` keeps it away).
     """
-    if literal_plus:
-        return multiappend_streamed(imap, mailbox, [message], binary_allowed=binary_allowed)
     date = None
     if message.internal_date is not None:
         date = '"' + format_internal_date(message.internal_date) + '"'

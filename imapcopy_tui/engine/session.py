@@ -34,7 +34,13 @@ from imapcopy_tui.engine.answers import (
     server_words,
     translate,
 )
-from imapcopy_tui.engine.bulk import OutgoingMessage, append_one, multiappend_streamed, uid_fetch
+from imapcopy_tui.engine.bulk import (
+    OutgoingMessage,
+    append_one,
+    appends_pipelined,
+    multiappend_streamed,
+    uid_fetch,
+)
 from imapcopy_tui.engine.interrupt import STOPPED, Interrupter, make_interruptibly
 from imapcopy_tui.engine.tokens import fetch_token
 from imapcopy_tui.engine.wire import FetchedMessage, parse_fetch
@@ -43,6 +49,7 @@ from imapcopy_tui.errors import (
     ConfigError,
     ConnectError,
     ConnectionInterrupted,
+    ServerBusyError,
     ServerError,
     StartTlsUnavailableError,
 )
@@ -578,6 +585,12 @@ class ImapSession:
         return self.has("MULTIAPPEND")
 
     @property
+    def can_pipeline_appends(self) -> bool:
+        """Whether one APPEND per message can be sent without waiting for each answer
+        (LITERAL+, RFC 7888): what a server without MULTIAPPEND (Exchange) gets."""
+        return self.has("LITERAL+")
+
+    @property
     def can_append_nul(self) -> bool:
         """Whether a message holding NUL bytes can be appended.  A plain literal may not
         carry them (RFC 3501); :meth:`append_many` sends such a message as a binary literal
@@ -614,6 +627,25 @@ class ImapSession:
             words = as_text(data[0]) if data and data[0] else typ
             raise refusal(self.account.describe(), words)
 
+    def append_each(
+        self, folder: str, messages: Sequence[OutgoingMessage]
+    ) -> list[ServerError | ServerBusyError | None]:
+        """One APPEND per message, all sent before the first answer is read (the server
+        must offer LITERAL+): for each message in order, None when it was stored, else why
+        the server refused it (``ServerBusyError`` when it asked to try again later)."""
+        with self._guard():
+            answers = appends_pipelined(
+                self._client._imap,
+                self._client._normalise_folder(folder),
+                messages,
+                binary_allowed=self.has("BINARY"),
+            )
+        outcomes: list[ServerError | ServerBusyError | None] = []
+        for typ, data in answers:
+            words = as_text(data[0]) if data and isinstance(data[0], bytes) else typ
+            outcomes.append(None if typ == "OK" else refusal(self.account.describe(), words))
+        return outcomes
+
     def append(
         self, folder: str, message: bytes, flags: Iterable[str], internal_date: datetime | None
     ) -> int | None:
@@ -624,8 +656,6 @@ class ImapSession:
                 self._client._imap,
                 self._client._normalise_folder(folder),
                 OutgoingMessage(message, tuple(flags), internal_date),
-                literal_plus=self.has("LITERAL+"),
-                binary_allowed=self.has("BINARY"),
             )
         response = data[0] if data and isinstance(data[0], bytes) else b""
         if typ != "OK":

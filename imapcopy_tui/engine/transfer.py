@@ -394,12 +394,13 @@ class TransferMixin:
         counts: FolderCounts,
         scope: LedgerScope,
     ) -> None:
-        """One MULTIAPPEND for the batch when the server offers it, else one APPEND each.
+        """One MULTIAPPEND for the batch when the server offers it, else one APPEND each
+        (pipelined when the server offers LITERAL+, see :meth:`_append_pipelined`).
 
         MULTIAPPEND is all or nothing: when the server refuses the batch, the messages are
         sent one by one to find (and record) the one it will not take.  After a connection
-        lost during a MULTIAPPEND, the folder goes on one message at a time, so that a
-        message that breaks the connection can be singled out.
+        lost during a MULTIAPPEND or a pipelined batch, the folder goes on one message at a
+        time, so that a message that breaks the connection can be singled out.
         """
         if not outgoing:
             return
@@ -426,6 +427,8 @@ class TransferMixin:
                 self._landed(counts, scope, [m for m, _ in outgoing])
                 return
             self._local.in_flight = None
+        elif dst.can_pipeline_appends and not careful and len(outgoing) > 1:
+            outgoing = self._append_pipelined(dst, destination_name, outgoing, counts, scope)
         landed: list[SourceMessage] = []
         try:
             for message, out in outgoing:
@@ -445,6 +448,40 @@ class TransferMixin:
         finally:
             if landed:
                 self._landed(counts, scope, landed)
+
+    def _append_pipelined(
+        self,
+        dst: ImapSession,
+        destination_name: str,
+        outgoing: Sequence[tuple[SourceMessage, OutgoingMessage]],
+        counts: FolderCounts,
+        scope: LedgerScope,
+    ) -> list[tuple[SourceMessage, OutgoingMessage]]:
+        """One APPEND per message, the batch's all sent at once (LITERAL+ without
+        MULTIAPPEND: Exchange, Microsoft 365); what was stored is recorded, what was
+        refused too.  Returns the messages the server asked to send again later, after
+        the wait it asked for: they go one by one, so they arrive after the rest of the
+        batch (the only case where the destination's order differs from the source's)."""
+        self._local.in_flight = (scope.source_folder, None)
+        outcomes = self._patiently(
+            self._destination_pacer, dst.append_each, destination_name, [o for _, o in outgoing]
+        )
+        self._local.in_flight = None
+        # Recorded before any refusal is handled: a full mailbox stops the job there.
+        stored = [m for (m, _), outcome in zip(outgoing, outcomes, strict=True) if outcome is None]
+        if stored:
+            self._landed(counts, scope, stored)
+        again: list[tuple[SourceMessage, OutgoingMessage]] = []
+        for (message, out), outcome in zip(outgoing, outcomes, strict=True):
+            if isinstance(outcome, ServerBusyError):
+                if not again:
+                    delay = self._destination_pacer.busy(outcome, 1)
+                    self.listener.waiting(delay, str(outcome))
+                    self._sleep(delay)
+                again.append((message, out))
+            elif outcome is not None:
+                self._refused(counts, message, outcome)
+        return again
 
     @staticmethod
     def _append_one(dst: ImapSession, destination_name: str, out: OutgoingMessage) -> None:

@@ -37,6 +37,8 @@ class Cuts:
     appends: int = 0
     multiappend: bool = False  # let the copier use MULTIAPPEND (cuts then hit a batch)
     multiappends: int = 0
+    pipelined: bool = False  # without MULTIAPPEND, let it pipeline APPENDs (LITERAL+)
+    pipelines: int = 0
 
 
 def flaky_connector(cuts: Cuts) -> Any:
@@ -57,6 +59,23 @@ def flaky_connector(cuts: Cuts) -> Any:
                 raise ConnectionLostError("test: the answer to MULTIAPPEND was lost")
             self._client.socket().shutdown(socket.SHUT_RDWR)
             return super().append_many(folder, messages)
+
+        @property
+        def can_pipeline_appends(self) -> bool:
+            return cuts.pipelined and super().can_pipeline_appends
+
+        def append_each(self, folder: str, messages: Any) -> Any:
+            cuts.pipelines += 1
+            first = cuts.appends + 1
+            cuts.appends += len(messages)
+            if not cuts.at & set(range(first, cuts.appends + 1)):
+                return super().append_each(folder, messages)
+            if cuts.after_append:
+                super().append_each(folder, messages)
+                self._client.socket().shutdown(socket.SHUT_RDWR)
+                raise ConnectionLostError("test: the answers to the APPENDs were lost")
+            self._client.socket().shutdown(socket.SHUT_RDWR)
+            return super().append_each(folder, messages)
 
         def append(self, folder: str, message: bytes, flags: Any, internal_date: Any) -> int | None:
             cuts.appends += 1
@@ -264,6 +283,33 @@ def test_cut_multiappend_resumes_without_doubles(
     assert outcome.state is JobState.FINISHED, outcome.failure
     assert listener.attempts == [1]
     assert cuts.multiappends >= 2  # other folders still went as whole batches
+    assert_identical(corpus, dovecot_dst, unique_user)
+
+
+@pytest.mark.parametrize("after_append", [False, True], ids=["before-landing", "after-landing"])
+def test_cut_pipelined_appends_resume_without_doubles(
+    tmp_path: Path,
+    after_append: bool,
+    dovecot_src: DovecotServer,
+    dovecot_dst: DovecotServer,
+    corpus_source: tuple[str, Corpus],
+    unique_user: str,
+) -> None:
+    """A destination without MULTIAPPEND but with LITERAL+ (Exchange) gets a batch as
+    pipelined APPENDs; a connection cut during one (before the messages landed, or after,
+    with the answers lost): the folder goes on message by message and ends exactly once,
+    in order."""
+    src_user, corpus = corpus_source
+    store = new_store(tmp_path)
+    src, dst = account(dovecot_src, src_user), account(dovecot_dst, unique_user, "destination")
+    job = store.create_job(src, dst)
+    cuts = Cuts(at={2}, after_append=after_append, pipelined=True)
+    listener = Reconnects()
+    outcome = run_job(store, job.id, src, dst, CopyOptions(connections=1, **FAST),
+                      listener=listener, connect=flaky_connector(cuts))
+    assert outcome.state is JobState.FINISHED, outcome.failure
+    assert listener.attempts == [1]
+    assert cuts.multiappends == 0 and cuts.pipelines >= 2  # other folders still pipelined
     assert_identical(corpus, dovecot_dst, unique_user)
 
 
