@@ -133,23 +133,26 @@ def busy_answer(where: str, words: str, *, bye: bool = False) -> ServerBusyError
     if suggested:
         unit = (suggested.group(2) or "s").lower()
         retry_after = float(suggested.group(1)) * _delay_unit(unit)
+    shown = printable_line(words, SERVER_WORDS_LIMIT)
     return ServerBusyError(
-        f"{where}: the server asks to wait ({words})",
+        f"{where}: the server asks to wait ({shown})",
         code=code.group(1).upper() if code else "",
         retry_after=retry_after,
         connection_closed=bye,
-        refusal=f"{where}: the server answered: {words}",
+        refusal=f"{where}: the server answered: {shown}",
     )
 
 
 def refusal(where: str, words: str) -> ServerError | ServerBusyError:
-    """The error for a NO or BAD answer: busy (try again later), over quota, or refused."""
+    """The error for a NO or BAD answer: busy (try again later), over quota, or refused;
+    the server's words shown on one line, cut to ``SERVER_WORDS_LIMIT`` characters."""
     busy = busy_answer(where, words)
     if busy is not None:
         return busy
+    shown = printable_line(words, SERVER_WORDS_LIMIT)
     if "[OVERQUOTA]" in words.upper():
-        return QuotaExceededError(f"{where}: the server answered: {words}")
-    return ServerError(f"{where}: the server answered: {words}")
+        return QuotaExceededError(f"{where}: the server answered: {shown}")
+    return ServerError(f"{where}: the server answered: {shown}")
 
 
 def _ssl_error(account: Account, exc: ssl.SSLError) -> ConnectError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imapcopy_tui.engine.answers import busy_answer, refusal
+from imapcopy_tui.engine.answers import SERVER_WORDS_LIMIT, busy_answer, refusal
 from imapcopy_tui.engine.pacing import MAX_PAUSE, MAX_SUGGESTED_WAIT, Pacer, RateLimit
 from imapcopy_tui.errors import QuotaExceededError, ServerBusyError, ServerError
 
@@ -91,3 +91,17 @@ def test_rate_limit_lets_a_second_through_then_spaces_the_rest() -> None:
     now[0] += 60.0  # idle for a minute: the credit is one second, not sixty
     assert limit.delay_for(1000) == 0.0
     assert limit.delay_for(1000) == 1.0
+
+
+def test_server_words_in_a_refusal_are_one_short_line() -> None:
+    """A hostile or broken server's NO (a page of text, line breaks, an escape sequence)
+    is shown on one line of at most SERVER_WORDS_LIMIT characters, busy or not; the
+    suggested wait is still read from the whole answer."""
+    page = "too large\r\n\x1b[2J" + "x" * 1000
+    refused = refusal("destination account a on h", page)
+    words = str(refused).removeprefix("destination account a on h: the server answered: ")
+    assert type(refused) is ServerError and words.startswith("too large [2J")
+    assert len(words) == SERVER_WORDS_LIMIT and "\n" not in words and "\x1b" not in words
+    busy = refusal("d", "[THROTTLED]\r\n" + "y" * 1000 + " Suggested Backoff Time: 300 ms")
+    assert isinstance(busy, ServerBusyError) and busy.retry_after == 0.3
+    assert len(str(busy)) < SERVER_WORDS_LIMIT + 40 and "\n" not in busy.refusal
